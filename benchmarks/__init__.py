@@ -1,0 +1,1 @@
+"""Running strategies on scenarios: the main job, outputs, tracking."""

@@ -1,0 +1,54 @@
+"""Turning composed Hydra config into typed objects, with errors that name the config key."""
+from __future__ import annotations
+
+from typing import Any
+
+import hydra.utils
+from hydra.errors import InstantiationException
+from omegaconf import DictConfig, OmegaConf
+
+from simcore.errors import ConfigError, RetentionBenchError
+
+
+def instantiate(node: Any, where: str) -> Any:
+    """hydra.utils.instantiate, with Hydra's wrapped exceptions turned back into one clear ConfigError."""
+    try:
+        return hydra.utils.instantiate(node)
+    except InstantiationException as err:
+        cause = err.__cause__
+        while cause is not None and not isinstance(cause, RetentionBenchError):
+            cause = cause.__cause__
+        if cause is not None:
+            raise cause from None
+        detail = str(err.__cause__ or err).splitlines()[0]
+        if "unexpected keyword argument" in detail:
+            field = detail.split("unexpected keyword argument")[-1].strip(" '")
+            raise ConfigError(f"{where}.{field}: unknown field ({detail})") from None
+        raise ConfigError(f"{where}: {detail}") from None
+    except RetentionBenchError:
+        raise
+    except Exception as err:  # noqa: BLE001 - anything else from a bad node is still the user's input
+        raise ConfigError(f"{where}: {err}") from None
+
+
+def selected_strategies(cfg: DictConfig) -> dict[str, Any]:
+    """The strategies to run, in config order: all of ``cfg.strategy`` or those named in ``cfg.strategies``."""
+    loaded = list((cfg.get("strategy") or {}).keys())
+    wanted = cfg.get("strategies")
+    if wanted is None:
+        names = loaded
+    else:
+        names = [wanted] if isinstance(wanted, str) else list(wanted)
+        for i, name in enumerate(names):
+            if name not in loaded:
+                raise ConfigError(f"strategies[{i}] = {name!r}: unknown strategy; available: {', '.join(loaded)} "
+                                  "(a new one needs conf/strategy/<name>.yaml and a line in conf/config.yaml)")
+    if not names:
+        raise ConfigError("strategies = []: choose at least one strategy")
+    return {name: instantiate(cfg.strategy[name], f"strategy.{name}") for name in names}
+
+
+def strategy_params(cfg: DictConfig, name: str) -> dict[str, str]:
+    """A strategy's config as flat string params (for tracking)."""
+    node = OmegaConf.to_container(cfg.strategy[name], resolve=True)
+    return {k: str(v) for k, v in node.items()}

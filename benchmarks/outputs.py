@@ -1,0 +1,85 @@
+"""What a run writes: results table, CRM-ready plans, audits, and the scenario itself."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.cell import StrategyResult
+from simcore.evaluate import audit_frame
+from simcore.plan import Plan
+from simcore.scenario import Scenario
+
+
+def plan_frame(scenario: Scenario, plan: Plan) -> pd.DataFrame:
+    """customer_id, action_id, action_name, channel, cost, expected_value (the ESTIMATED net value a
+    strategy could know, dollars) for every customer who gets an action."""
+    customers, actions = plan.assignments()
+    pair = scenario.pairs.lookup(customers, actions, len(scenario.catalog.actions))
+    acts = scenario.catalog.actions
+    return pd.DataFrame({
+        "customer_id": scenario.population.table["customer_id"].to_numpy()[customers],
+        "action_id": [acts[a].id for a in actions],
+        "action_name": [acts[a].name for a in actions],
+        "channel": [acts[a].channel for a in actions],
+        "cost": scenario.view.cost[customers, actions],
+        "expected_value": np.where(pair >= 0, scenario.pairs.value_est[np.maximum(pair, 0)], np.nan),
+    })
+
+
+def results_frame(results: list[StrategyResult]) -> pd.DataFrame:
+    return pd.DataFrame([r.record for r in results])
+
+
+def write_run(directory: Path, scenario: Scenario, results: list[StrategyResult]) -> pd.DataFrame:
+    directory.mkdir(parents=True, exist_ok=True)
+    table = results_frame(results)
+    table.to_csv(directory / "results.csv", index=False)
+    table.to_parquet(directory / "results.parquet", index=False)
+    (directory / "plans").mkdir(exist_ok=True)
+    audits = []
+    for r in results:
+        if r.plan is not None:
+            plan_frame(scenario, r.plan).to_csv(directory / "plans" / f"{r.strategy}.csv", index=False)
+            audits.append(audit_frame(r.evaluation).assign(strategy=r.strategy))
+    if audits:
+        pd.concat(audits, ignore_index=True).to_csv(directory / "audit.csv", index=False)
+    scenario.export(directory / "scenario")
+    return table
+
+
+def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The printed summary: one line per strategy, true net value with its Monte Carlo interval."""
+    def money(v: float) -> str:
+        return "" if pd.isna(v) else f"{v:,.0f}"
+
+    rows = []
+    for rec in table.to_dict("records"):
+        ok = rec.get("status") == "ok"
+        rows.append({
+            "strategy": rec["strategy"] + (" *" if _text(rec.get("note")) else ""),
+            "net value (true)": money(rec.get("net_value")) if ok else rec["status"],
+            "95% interval": f"[{money(rec['net_value_mc_lo'])}, {money(rec['net_value_mc_hi'])}]" if ok else "",
+            "est. net value": money(rec.get("est_net_value")) if ok else "",
+            "ROI": f"{rec['roi']:.2f}" if ok and not pd.isna(rec.get("roi")) else "",
+            "treated": int(rec["treated"]) if ok else "",
+            "spend": money(rec.get("spend")) if ok else "",
+            "coverage min/max": f"{rec['coverage_min_max_ratio']:.2f}" if ok and not pd.isna(rec.get("coverage_min_max_ratio")) else "",
+            "violations": _short(rec.get("violations")) if ok else _text(rec.get("reason"))[:70],
+            "gap": f"{rec['gap']:.1e}" if ok and not pd.isna(rec.get("gap", np.nan)) else "",
+            "runtime s": f"{rec['runtime_s']:.2f}" if not pd.isna(rec.get("runtime_s", np.nan)) else "",
+        })
+    return pd.DataFrame(rows)
+
+
+def _text(value: object) -> str:
+    """A string cell that may be missing (NaN) in a mixed table."""
+    return value if isinstance(value, str) else ""
+
+
+def _short(violations: object) -> str:
+    names = [v.split(" by ")[0] for v in _text(violations).split("; ") if v]
+    if not names:
+        return "none"
+    return f"{len(names)}: " + ", ".join(names[:2]) + (f", +{len(names) - 2}" if len(names) > 2 else "")

@@ -1,0 +1,65 @@
+"""The main job: every chosen strategy on one scenario, compared honestly.
+
+    python -m benchmarks.run scenario=nba_engine seed=7 strategies=[milp,random]
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+import numpy as np
+import pandas as pd
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from benchmarks.cell import run_strategy
+from benchmarks.config import instantiate, selected_strategies, strategy_params
+from benchmarks.outputs import comparison_table, write_run
+from benchmarks.tracking import TrackingSettings, log_strategy_runs
+from simcore.checks import build, check_scalar
+from simcore.errors import RetentionBenchError
+
+log = logging.getLogger("retention-bench")
+
+
+def run(cfg: DictConfig, run_dir: Path) -> pd.DataFrame:
+    seed = check_scalar(cfg.seed, "seed", int, 0)
+    spec = instantiate(cfg.scenario, "scenario")
+    settings = instantiate(cfg.evaluation, "evaluation")
+    tracking = build(TrackingSettings, dict(cfg.get("tracking") or {}), "tracking")
+    strategies = selected_strategies(cfg)
+    root = np.random.SeedSequence(seed)
+    scenario = spec.build(root)
+    log.info("scenario %s: %d customers, %d actions, %d eligible pairs, %d constraint rows",
+             scenario.name, scenario.population.n, len(scenario.catalog.actions), len(scenario.pairs),
+             len(scenario.system.rows))
+    results = []
+    for name, strategy in strategies.items():
+        result = run_strategy(scenario, name, strategy, root, settings)
+        log.info("%-15s %s", name, result.status)
+        results.append(result)
+    table = write_run(run_dir, scenario, results)
+    log_strategy_runs(tracking, scenario.name, table, {n: strategy_params(cfg, n) for n in strategies}, run_dir)
+    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 90):
+        print(f"\n{scenario.name}: {scenario.population.n} customers, seed {seed}  (* = flagged, see note)")
+        print(comparison_table(table).to_string(index=False))
+    for rec in table.to_dict("records"):
+        if isinstance(rec.get("note"), str) and rec["note"]:
+            print(f"  * {rec['strategy']}: {rec['note']}")
+    print(f"\nresults, plans and scenario written to {run_dir}")
+    return table
+
+
+@hydra.main(config_path="../conf", config_name="config", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    try:
+        run(cfg, Path(HydraConfig.get().runtime.output_dir))
+    except RetentionBenchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Small validation helpers used by every config dataclass.
+
+Each raises :class:`ConfigError` with ``<field> = <value>: <what is allowed>``.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import fields, is_dataclass
+from typing import Any, TypeVar
+
+from simcore.errors import ConfigError
+
+T = TypeVar("T")
+
+
+def check_scalar(
+    value: Any,
+    name: str,
+    kind: type | tuple[type, ...] = float,
+    min_val: float | None = None,
+    max_val: float | None = None,
+    *,
+    min_inclusive: bool = True,
+    max_inclusive: bool = True,
+) -> Any:
+    """Check type and range of one number; ints are accepted where floats are expected."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if float in kinds:
+        kinds = (*kinds, int)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        allowed = " or ".join(k.__name__ for k in kinds if k is not int or float not in kinds)
+        raise ConfigError(f"{name} = {value!r}: must be a {allowed}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{name} = {value!r}: must be a finite number")
+    if min_val is not None and (value < min_val if min_inclusive else value <= min_val):
+        raise ConfigError(f"{name} = {value!r}: must be {'>=' if min_inclusive else '>'} {min_val}")
+    if max_val is not None and (value > max_val if max_inclusive else value >= max_val):
+        raise ConfigError(f"{name} = {value!r}: must be {'<=' if max_inclusive else '<'} {max_val}")
+    return value
+
+
+def check_share(value: Any, name: str) -> float:
+    """A fraction in [0, 1] (a probability, a floor, a cap)."""
+    return float(check_scalar(value, name, float, 0.0, 1.0))
+
+
+def check_choice(value: Any, name: str, allowed: Iterable[str]) -> str:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ConfigError(f"{name} = {value!r}: must be one of {', '.join(map(str, allowed))}")
+    return value
+
+
+def check_name(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{name} = {value!r}: must be a non-empty string")
+    return value
+
+
+def as_str_tuple(value: Any, name: str) -> tuple[str, ...]:
+    """Accept a string or a list of strings (YAML lists arrive as ListConfig or list)."""
+    if isinstance(value, str):
+        return (value,)
+    if value is None or isinstance(value, Mapping) or not isinstance(value, Iterable):
+        raise ConfigError(f"{name} = {value!r}: must be a string or a list of strings")
+    out = tuple(value)
+    for i, item in enumerate(out):
+        check_name(item, f"{name}[{i}]")
+    return out
+
+
+def build(cls: type[T], value: Any, name: str) -> T:
+    """Turn a config mapping into the dataclass ``cls``, prefixing errors with ``name``.
+
+    Unknown keys are refused with the list of allowed ones, so a typo never passes silently.
+    """
+    if isinstance(value, cls):
+        return value
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{name} = {value!r}: must be a mapping with fields of {cls.__name__}")
+    assert is_dataclass(cls)
+    allowed = [f.name for f in fields(cls) if f.init]
+    unknown = [k for k in value if k not in allowed and k != "_target_"]
+    if unknown:
+        raise ConfigError(f"{name}: unknown field(s) {', '.join(map(str, unknown))}; allowed: {', '.join(allowed)}")
+    try:
+        return cls(**{k: v for k, v in value.items() if k != "_target_"})
+    except ConfigError as err:
+        raise ConfigError(f"{name}.{err}") from None
+    except TypeError as err:  # a missing required field
+        raise ConfigError(f"{name}: {err}") from None
+
+
+def build_tuple(cls: type[T], value: Any, name: str) -> tuple[T, ...]:
+    """A list of mappings (or dataclasses) -> tuple of ``cls``; ``None`` -> ()."""
+    if value is None:
+        return ()
+    if isinstance(value, Mapping) or isinstance(value, str) or not isinstance(value, Iterable):
+        value = [value]
+    return tuple(build(cls, item, f"{name}[{i}]") for i, item in enumerate(value))

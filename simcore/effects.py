@@ -1,0 +1,38 @@
+"""Treatment effects: the TRUE per-pair effect and the value of a pair under truth or belief.
+
+Value of contacting customer i with action k (dollars):
+    churn_prob_i x effect_ik x clv_i  +  propensity_ik x revenue_gain_k  -  cost_ik
+Strategies see the catalog's stated uplift as effect; the truth is uplift x heterogeneity.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simcore.checks import check_scalar
+
+
+@dataclass(frozen=True)
+class EffectModel:
+    """effect_true = min(1, uplift x h), h ~ Gamma with mean 1 and sd ``heterogeneity_sd`` (0 = none)."""
+
+    heterogeneity_sd: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_scalar(self.heterogeneity_sd, "heterogeneity_sd", float, 0.0)
+
+    def true_effect(self, stated_uplift: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """stated_uplift: (P,) -> (P,) true relative churn reduction in [0, 1]."""
+        sd = self.heterogeneity_sd
+        if sd == 0.0:
+            h = np.ones(len(stated_uplift))
+        else:
+            h = rng.gamma(1.0 / sd**2, sd**2, len(stated_uplift))
+        return np.minimum(1.0, stated_uplift * h)
+
+
+def pair_value(churn: np.ndarray, effect: np.ndarray, clv: np.ndarray, gain: np.ndarray,
+               cost: np.ndarray) -> np.ndarray:
+    """Expected net value per pair (dollars); every argument is (M,)."""
+    return churn * effect * clv + gain - cost

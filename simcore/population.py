@@ -1,0 +1,310 @@
+"""Customer populations: the hidden truth and the estimates a strategy may see.
+
+A :class:`Population` is one table, one row per customer. Columns (units):
+
+=====================  =========================================================
+customer_id            str, unique
+segment                str (e.g. Premium, Free)
+churn_prob_true        probability of churning in the horizon without action, TRUE
+clv_true               dollars, value kept if the customer stays, TRUE
+churn_prob_est         the churn model's prediction a strategy sees
+clv_est                the CLV model's prediction a strategy sees
+engagement             score 0..100
+purchase_frequency     purchases per year
+annual_revenue         dollars per year
+tenure_months          months
+upsell_propensity      probability an upsell offer succeeds (observed)
+risk_tier              high / low, from churn_prob_est > high_risk_threshold
+value_tier             high / mid / low, from clv_est tertiles
+=====================  =========================================================
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+import numpy as np
+import pandas as pd
+
+from simcore.checks import build, build_tuple, check_name, check_scalar, check_share
+from simcore.errors import ConfigError
+
+TRUTH_COLUMNS = ("churn_prob_true", "clv_true")
+NUMERIC_COLUMNS = (
+    "churn_prob_true", "clv_true", "churn_prob_est", "clv_est", "engagement",
+    "purchase_frequency", "annual_revenue", "tenure_months", "upsell_propensity",
+)
+PROBABILITY_COLUMNS = ("churn_prob_true", "churn_prob_est", "upsell_propensity")
+COLUMNS = ("customer_id", "segment", *NUMERIC_COLUMNS, "risk_tier", "value_tier")
+
+
+@dataclass(frozen=True)
+class Population:
+    """A validated customer table (see the module docstring for columns)."""
+
+    table: pd.DataFrame
+    high_risk_threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        validate_table(self.table, "population")
+
+    @property
+    def n(self) -> int:
+        return len(self.table)
+
+    def segments(self) -> tuple[str, ...]:
+        return tuple(sorted(self.table["segment"].unique()))
+
+
+def validate_table(table: pd.DataFrame, where: str) -> None:
+    missing = [c for c in COLUMNS if c not in table.columns]
+    if missing:
+        raise ConfigError(f"{where}: missing column(s) {', '.join(missing)}")
+    if table["customer_id"].duplicated().any():
+        dup = table.loc[table["customer_id"].duplicated(), "customer_id"].iloc[0]
+        raise ConfigError(f"{where}.customer_id = {dup!r}: duplicated; customer ids must be unique")
+    for col in NUMERIC_COLUMNS:
+        values = table[col].to_numpy(dtype=float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ConfigError(
+                f"{where}.{col} = {values[i]!r} (customer {table['customer_id'].iloc[i]!r}): "
+                "must be a finite number (NaN is not allowed)")
+        lo = 0.0
+        hi = 1.0 if col in PROBABILITY_COLUMNS else None
+        outside = (values < lo) | ((values > hi) if hi is not None else False)
+        if outside.any():
+            i = int(np.flatnonzero(outside)[0])
+            allowed = "in [0, 1]" if hi is not None else ">= 0"
+            raise ConfigError(
+                f"{where}.{col} = {values[i]!r} (customer {table['customer_id'].iloc[i]!r}): must be {allowed}")
+
+
+def derive_tiers(table: pd.DataFrame, high_risk_threshold: float) -> pd.DataFrame:
+    """Risk tier from the ESTIMATED churn probability; value tier from ESTIMATED CLV tertiles."""
+    table = table.copy()
+    table["risk_tier"] = np.where(table["churn_prob_est"] > high_risk_threshold, "high", "low")
+    clv = table["clv_est"].to_numpy(dtype=float)
+    if len(clv):
+        q1, q2 = np.quantile(clv, [1 / 3, 2 / 3])
+        table["value_tier"] = np.select([clv > q2, clv > q1], ["high", "mid"], "low")
+    else:
+        table["value_tier"] = pd.Series(dtype=str)
+    return table
+
+
+@dataclass(frozen=True)
+class EstimateError:
+    """How the models a strategy sees differ from the truth.
+
+    churn: logit(p_est) = logit(p_true) + churn_bias + churn_noise * z
+    clv:   clv_est = clv_true * clv_bias * exp(clv_noise * z - clv_noise**2 / 2)  (mean-preserving noise)
+    Zero noise and neutral bias (0 and 1) give estimates equal to the truth.
+    """
+
+    churn_noise: float = 0.0
+    churn_bias: float = 0.0
+    clv_noise: float = 0.0
+    clv_bias: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_scalar(self.churn_noise, "churn_noise", float, 0.0)
+        check_scalar(self.churn_bias, "churn_bias", float)
+        check_scalar(self.clv_noise, "clv_noise", float, 0.0)
+        check_scalar(self.clv_bias, "clv_bias", float, 0.0, min_inclusive=False)
+
+    def apply(self, churn_true: np.ndarray, clv_true: np.ndarray, rng: np.random.Generator
+              ) -> tuple[np.ndarray, np.ndarray]:
+        z_churn = rng.standard_normal(len(churn_true))
+        z_clv = rng.standard_normal(len(clv_true))
+        if self.churn_noise == 0.0 and self.churn_bias == 0.0:
+            churn_est = churn_true.copy()
+        else:
+            p = np.clip(churn_true, 1e-6, 1 - 1e-6)
+            logit = np.log(p / (1 - p)) + self.churn_bias + self.churn_noise * z_churn
+            churn_est = 1.0 / (1.0 + np.exp(-logit))
+        clv_est = clv_true * self.clv_bias * np.exp(self.clv_noise * z_clv - self.clv_noise**2 / 2)
+        return churn_est, clv_est
+
+
+@dataclass(frozen=True)
+class SegmentSpec:
+    """One synthetic segment. Churn ~ Beta(churn_mean, churn_concentration); revenue ~ lognormal."""
+
+    name: str
+    share: float
+    churn_mean: float = 0.3
+    churn_concentration: float = 8.0
+    revenue_median: float = 100.0
+    revenue_sigma: float = 0.5
+    engagement_mean: float = 50.0
+    frequency_mean: float = 12.0
+    tenure_mean_months: float = 24.0
+    upsell_mean: float = 0.1
+
+    def __post_init__(self) -> None:
+        check_name(self.name, "name")
+        check_share(self.share, "share")
+        check_scalar(self.churn_mean, "churn_mean", float, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
+        check_scalar(self.churn_concentration, "churn_concentration", float, 0.0, min_inclusive=False)
+        check_scalar(self.revenue_median, "revenue_median", float, 0.0)
+        check_scalar(self.revenue_sigma, "revenue_sigma", float, 0.0)
+        check_scalar(self.engagement_mean, "engagement_mean", float, 0.0, 100.0)
+        check_scalar(self.frequency_mean, "frequency_mean", float, 0.0)
+        check_scalar(self.tenure_mean_months, "tenure_mean_months", float, 0.0)
+        check_scalar(self.upsell_mean, "upsell_mean", float, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
+
+
+def _beta(rng: np.random.Generator, mean: float, concentration: float, n: int) -> np.ndarray:
+    return rng.beta(mean * concentration, (1 - mean) * concentration, n)
+
+
+@dataclass(frozen=True)
+class SyntheticPopulation:
+    """Generate N customers segment by segment. CLV_true = annual revenue x (1 - churn) x horizon."""
+
+    n_customers: int
+    segments: tuple[SegmentSpec, ...]
+    horizon_years: float = 3.0
+    high_risk_threshold: float = 0.5
+    estimate_error: EstimateError = field(default_factory=EstimateError)
+    id_prefix: str = "C"
+
+    def __post_init__(self) -> None:
+        check_scalar(self.n_customers, "n_customers", int, 1)
+        object.__setattr__(self, "segments", build_tuple(SegmentSpec, self.segments, "segments"))
+        if not self.segments:
+            raise ConfigError("segments = []: at least one segment is required")
+        names = [s.name for s in self.segments]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"segments = {names}: segment names must be unique")
+        total = sum(s.share for s in self.segments)
+        if abs(total - 1.0) > 1e-6:
+            raise ConfigError(f"segments[*].share sum = {total:g}: shares must sum to 1")
+        check_scalar(self.horizon_years, "horizon_years", float, 0.0, min_inclusive=False)
+        check_share(self.high_risk_threshold, "high_risk_threshold")
+        if isinstance(self.estimate_error, Mapping):
+            object.__setattr__(self, "estimate_error", build(EstimateError, self.estimate_error, "estimate_error"))
+
+    def build(self, rng: np.random.Generator) -> Population:
+        counts = _allocate(self.n_customers, np.array([s.share for s in self.segments]))
+        parts = []
+        for spec, n in zip(self.segments, counts):
+            churn = _beta(rng, spec.churn_mean, spec.churn_concentration, n)
+            revenue = spec.revenue_median * np.exp(spec.revenue_sigma * rng.standard_normal(n))
+            parts.append(pd.DataFrame({
+                "segment": spec.name,
+                "churn_prob_true": churn,
+                "clv_true": revenue * (1 - churn) * self.horizon_years,
+                "engagement": 100 * _beta(rng, spec.engagement_mean / 100 if 0 < spec.engagement_mean < 100
+                                          else 0.5, 6.0, n),
+                "purchase_frequency": rng.gamma(2.0, spec.frequency_mean / 2.0, n),
+                "annual_revenue": revenue,
+                "tenure_months": rng.exponential(spec.tenure_mean_months, n),
+                "upsell_propensity": _beta(rng, spec.upsell_mean, 10.0, n),
+            }))
+        table = pd.concat(parts, ignore_index=True)
+        table.insert(0, "customer_id", [f"{self.id_prefix}{i:07d}" for i in range(len(table))])
+        churn_est, clv_est = self.estimate_error.apply(
+            table["churn_prob_true"].to_numpy(), table["clv_true"].to_numpy(), rng)
+        table["churn_prob_est"] = churn_est
+        table["clv_est"] = clv_est
+        table = derive_tiers(table, self.high_risk_threshold)
+        return Population(table[list(COLUMNS)], self.high_risk_threshold)
+
+
+def _allocate(n: int, shares: np.ndarray) -> np.ndarray:
+    """Largest-remainder rounding so segment counts add up to exactly n."""
+    raw = shares * n
+    counts = np.floor(raw).astype(int)
+    counts[np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class FilePopulation:
+    """Load customers from CSV or parquet.
+
+    ``columns`` maps our column names to the file's (``{customer_id: "Customer ID", clv_est: expected_clv}``).
+    Defaults for what is missing:
+
+    - churn_prob_est: ``default_churn_prob``; clv_est: annual_revenue x (1 - churn_prob_est) x horizon_years,
+      or, without revenue, an error; annual_revenue: clv_est / horizon_years;
+    - churn_prob_true / clv_true: equal to the estimates (with real data the truth is unknown, so
+      "true" KPIs equal the model's belief; provide the columns when you have a holdout truth);
+    - segment: ``default_segment``; engagement, purchase_frequency, tenure_months,
+      upsell_propensity: 0 (strategies that need them say they do not apply).
+    """
+
+    path: str
+    columns: Mapping[str, str] = field(default_factory=dict)
+    default_churn_prob: float = 0.2
+    default_segment: str = "all"
+    horizon_years: float = 3.0
+    high_risk_threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        check_name(self.path, "path")
+        object.__setattr__(self, "columns", dict(self.columns or {}))
+        for ours in self.columns:
+            if ours not in COLUMNS[:-2]:
+                raise ConfigError(f"columns.{ours}: unknown column; allowed: {', '.join(COLUMNS[:-2])}")
+        check_share(self.default_churn_prob, "default_churn_prob")
+        check_scalar(self.horizon_years, "horizon_years", float, 0.0, min_inclusive=False)
+        check_share(self.high_risk_threshold, "high_risk_threshold")
+
+    def build(self, rng: np.random.Generator | None = None) -> Population:
+        raw = read_table(Path(self.path), "population.path")
+        rename = {theirs: ours for ours, theirs in self.columns.items()}
+        absent = [theirs for theirs in rename if theirs not in raw.columns]
+        if absent:
+            raise ConfigError(f"population.columns: column(s) {', '.join(map(repr, absent))} not in "
+                              f"{self.path}; the file has {', '.join(map(repr, raw.columns))}")
+        table = raw.rename(columns=rename)
+        if "customer_id" not in table.columns:
+            raise ConfigError(f"population.path = {self.path!r}: no customer_id column; map yours with "
+                              "population.columns.customer_id=<name>")
+        table = table.copy()
+        table["customer_id"] = table["customer_id"].astype(str)
+        fill = _fill_defaults(table, self)
+        return Population(derive_tiers(fill, self.high_risk_threshold)[list(COLUMNS)], self.high_risk_threshold)
+
+
+def _fill_defaults(t: pd.DataFrame, spec: FilePopulation) -> pd.DataFrame:
+    if "churn_prob_est" not in t:
+        t["churn_prob_est"] = t["churn_prob_true"] if "churn_prob_true" in t else spec.default_churn_prob
+    if "clv_est" not in t:
+        if "annual_revenue" in t:
+            t["clv_est"] = t["annual_revenue"] * (1 - t["churn_prob_est"]) * spec.horizon_years
+        elif "clv_true" in t:
+            t["clv_est"] = t["clv_true"]
+        else:
+            raise ConfigError(f"population.path = {spec.path!r}: needs clv_est or annual_revenue "
+                              "(map yours with population.columns.clv_est=<name>)")
+    if "annual_revenue" not in t:
+        t["annual_revenue"] = t["clv_est"] / spec.horizon_years
+    for truth, est in (("churn_prob_true", "churn_prob_est"), ("clv_true", "clv_est")):
+        if truth not in t:
+            t[truth] = t[est]
+    if "segment" not in t:
+        t["segment"] = spec.default_segment
+    t["segment"] = t["segment"].astype(str)
+    for col in ("engagement", "purchase_frequency", "tenure_months", "upsell_propensity"):
+        if col not in t:
+            t[col] = 0.0
+    for col in NUMERIC_COLUMNS:
+        t[col] = pd.to_numeric(t[col], errors="coerce").astype(float)
+    return t
+
+
+def read_table(path: Path, name: str) -> pd.DataFrame:
+    if not path.exists():
+        raise ConfigError(f"{name} = {str(path)!r}: file not found")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".csv":
+        return pd.read_csv(path)
+    raise ConfigError(f"{name} = {str(path)!r}: must end in .csv or .parquet")
+
+

@@ -1,0 +1,1 @@
+"""Targeting strategies. Each is a frozen dataclass whose fields are its config (conf/strategy/*.yaml)."""

@@ -1,0 +1,77 @@
+"""The one Strategy interface, and the greedy filler every heuristic shares.
+
+Heuristics propose (customer, ordered candidate actions) in their own priority order; ``greedy_fill``
+accepts the first candidate that keeps every upper-limit row of the constraint set (budget,
+capacities, contact cap, saturation caps) satisfied. The limits come from the same compiled rows the
+optimizer and the audit use; floors are not enforced here, so the audit shows where they are missed.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+from simcore.constraints import Row
+from simcore.plan import Plan
+from simcore.scenario import ScenarioView
+
+
+class Strategy(ABC):
+    """select(view, rng) -> Plan. ``supports`` returns None, or the reason the strategy does not apply."""
+
+    def supports(self, view: ScenarioView) -> str | None:
+        return None
+
+    @abstractmethod
+    def select(self, view: ScenarioView, rng: np.random.Generator) -> Plan: ...
+
+
+def contact_mask(view: ScenarioView) -> np.ndarray:
+    """(n_actions,) bool: actions on a real channel."""
+    return np.array([a.is_contact for a in view.catalog.actions])
+
+
+def best_stated_action(view: ScenarioView) -> np.ndarray:
+    """(n_customers,) the eligible contact action with the highest STATED uplift (ties: cheaper,
+    then catalog order); -1 where none is eligible. Uses no customer-level estimate."""
+    uplift = np.array([a.uplift for a in view.catalog.actions])
+    score = np.where(view.eligible, uplift[None, :] * 1e9 - view.cost, -np.inf)
+    best = np.argmax(score, axis=1)
+    return np.where(np.isfinite(score[np.arange(len(best)), best]), best, -1)
+
+
+def offer(view: ScenarioView, action: str | None) -> np.ndarray:
+    """(n_customers,) the configured action for everyone, or the best stated one when ``action`` is None."""
+    if action is None:
+        return best_stated_action(view)
+    return np.full(view.n_customers, view.catalog.index(action), dtype=np.int64)
+
+
+def greedy_fill(view: ScenarioView, order: np.ndarray, candidates: Sequence[Sequence[int]] | np.ndarray,
+                limit: int | None = None, extra_rows: Sequence[Row] = ()) -> np.ndarray:
+    """Walk customers in ``order``; give each the first of its candidate actions that is eligible
+    and fits every '<=' row. candidates[j] lists actions for customer order[j] (-1 entries skipped).
+    Stops after ``limit`` customers. Returns (n_customers,) actions, -1 = none."""
+    rows = [r for r in view.system.rows if r.sense == "<="] + list(extra_rows)
+    n, k = view.eligible.shape
+    cw = np.array([r.customer_weight if r.customer_weight is not None else np.ones(n) for r in rows]).reshape(len(rows), n)
+    aw = np.array([r.action_weight if r.action_weight is not None else np.ones(k) for r in rows]).reshape(len(rows), k)
+    by_cost = np.array([r.cost_weighted for r in rows], dtype=bool)
+    remaining = np.array([r.rhs for r in rows], dtype=float)
+    tol = 1e-9 * np.maximum(1.0, np.abs(remaining))
+    action = np.full(n, -1, dtype=np.int64)
+    accepted = 0
+    for customer, options in zip(order, candidates):
+        if limit is not None and accepted >= limit:
+            break
+        for a in options:
+            if a < 0 or not view.eligible[customer, a]:
+                continue
+            use = cw[:, customer] * aw[:, a] * np.where(by_cost, view.cost[customer, a], 1.0)
+            if np.all(use <= remaining + tol):
+                remaining -= use
+                action[customer] = a
+                accepted += 1
+                break
+    return action
