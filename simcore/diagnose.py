@@ -1,9 +1,10 @@
 """Infeasibility diagnosis: which constraints conflict, and how far each would have to move.
 
-Elastic formulation: every row gets a slack s_r >= 0 (a '<=' row may exceed its limit by s_r, a '>='
-row may fall short by s_r); minimize sum_r s_r / max(1, |rhs_r|), i.e. the smallest RELATIVE move of
-the limits that makes the problem feasible. The rows with positive slack are the ones to move; the
-rows tight at that solution are what they conflict with.
+Elastic formulation: rows may be given a slack s_r >= 0 (a '<=' row may exceed its limit by s_r, a
+'>=' row may fall short by s_r). First every row is elastic and sum_r s_r / max(1, |rhs_r|) (the
+smallest RELATIVE move of the limits) is minimized: the rows that move, and the rows tight at that
+point, form the conflict. Then each row of the conflict is made the ONLY elastic one, which answers
+"how far would this one constraint alone have to move": the fixes a user can choose from.
 """
 from __future__ import annotations
 
@@ -18,31 +19,35 @@ from simcore.scenario import ScenarioView
 
 
 @dataclass(frozen=True)
-class Relaxation:
+class Fix:
+    """Moving ``row`` alone to ``needed`` makes the problem feasible."""
+
     row: Row
-    needed: float  # the limit that would make the problem feasible
+    needed: float
 
     def describe(self) -> str:
-        unit = "$" if self.row.unit == "$" else ""
+        money = self.row.unit == "$"
         verb = "rise" if self.row.sense == "<=" else "fall"
-        what = "" if self.row.unit == "$" else f" {self.row.unit}"
-        return (f"{self.row.name} ({self.row.description}) would have to {verb} from {unit}{self.row.rhs:,.2f} "
-                f"to {unit}{self.needed:,.2f}{what}")
+        fmt = (lambda v: f"${v:,.2f}") if money else (lambda v: f"{v:,.0f} {self.row.unit}")
+        return f"{self.row.name} must {verb} from {fmt(self.row.rhs)} to {fmt(self.needed)}"
 
 
 @dataclass(frozen=True)
 class Diagnosis:
-    relaxations: tuple[Relaxation, ...]
-    tight: tuple[Row, ...]
+    conflict: tuple[Row, ...]  # the rows that cannot hold together
+    fixes: tuple[Fix, ...]  # single-row moves that would each restore feasibility
 
     def message(self) -> str:
-        if not self.relaxations:
-            return "infeasible, but no single set of limit moves was found (check eligibility)"
-        moves = "; ".join(r.describe() for r in self.relaxations)
-        tight = ", ".join(f"{r.name} ({r.description})" for r in self.tight)
-        return (f"infeasible: the constraints cannot all hold. Smallest relaxation: {moves}"
-                + (f". It conflicts with: {tight}" if tight else "")
-                + ". Loosen one of these in scenario.constraints.")
+        if not self.conflict:
+            return ("infeasible, and no move of the constraint limits restores feasibility "
+                    "(check eligibility: some group has no eligible action)")
+        rows = "; ".join(f"{r.name} ({r.description})" for r in self.conflict)
+        text = f"infeasible: these constraints conflict: {rows}."
+        if self.fixes:
+            text += " Any one of these fixes it: " + "; ".join(f.describe() for f in self.fixes) + "."
+        else:
+            text += " No single one of them can be moved alone to fix it; loosen several."
+        return text + " Change them under scenario.constraints."
 
 
 def one_per_customer(customers: np.ndarray, n_customers: int) -> sp.csr_matrix:
@@ -51,26 +56,50 @@ def one_per_customer(customers: np.ndarray, n_customers: int) -> sp.csr_matrix:
                          shape=(n_customers, len(customers)))
 
 
-def diagnose(view: ScenarioView, time_limit: float = 60.0) -> Diagnosis:
-    pairs, rows = view.pairs, view.system.rows
-    if not rows:
-        return Diagnosis((), ())
-    A = view.system.matrix(pairs.customer, pairs.action, pairs.cost)
+def _elastic(A: sp.csr_matrix, rows: tuple[Row, ...], elastic: np.ndarray, view: ScenarioView,
+             time_limit: float) -> np.ndarray | None:
+    """Row usage A @ x at the least relative move of the elastic rows, or None if even that fails."""
     sign = np.array([1.0 if r.sense == "<=" else -1.0 for r in rows])
     rhs = np.array([r.rhs for r in rows])
-    x = cp.Variable(len(pairs), boolean=True) if len(pairs) else None
+    x = cp.Variable(A.shape[1], boolean=True)
     s = cp.Variable(len(rows), nonneg=True)
-    lhs = sp.diags(sign) @ A @ x if x is not None else np.zeros(len(rows))
-    cons = [lhs - s <= sign * rhs]
-    if x is not None:
-        cons.append(one_per_customer(pairs.customer, view.n_customers) @ x <= 1)
+    cons = [sp.diags(sign) @ A @ x - s <= sign * rhs,
+            one_per_customer(view.pairs.customer, view.n_customers) @ x <= 1]
+    if (~elastic).any():
+        cons.append(s[np.flatnonzero(~elastic)] == 0)
     prob = cp.Problem(cp.Minimize(cp.sum(cp.multiply(1 / np.maximum(1.0, np.abs(rhs)), s))), cons)
     prob.solve(solver=cp.HIGHS, time_limit=time_limit)
-    if s.value is None:
+    if x.value is None or prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE, cp.USER_LIMIT):
+        return None
+    return A @ np.round(x.value)
+
+
+def diagnose(view: ScenarioView, time_limit: float = 60.0, max_candidates: int = 8) -> Diagnosis:
+    pairs, rows = view.pairs, view.system.rows
+    if not rows or len(pairs) == 0:
+        return Diagnosis(tuple(r for r in rows if r.sense == ">=" and r.rhs > 0), ())
+    A = view.system.matrix(pairs.customer, pairs.action, pairs.cost)
+    used = _elastic(A, rows, np.ones(len(rows), bool), view, time_limit)
+    if used is None:
         return Diagnosis((), ())
-    slack = np.asarray(s.value)
-    used = A @ (np.round(x.value) if x is not None else np.zeros(0)) if x is not None else np.zeros(len(rows))
-    moved = slack > 1e-6 * np.maximum(1.0, np.abs(rhs))
-    relax = tuple(Relaxation(rows[i], float(used[i])) for i in np.flatnonzero(moved))
-    tight = tuple(rows[i] for i in np.flatnonzero(~moved) if abs(used[i] - rows[i].rhs) <= 1e-6 * max(1, abs(rows[i].rhs)))
-    return Diagnosis(relax, tight)
+    rhs = np.array([r.rhs for r in rows])
+    over = np.array([(u - r.rhs if r.sense == "<=" else r.rhs - u) for u, r in zip(used, rows)])
+    moved = over > 1e-6 * np.maximum(1.0, np.abs(rhs))
+    step = np.array([_step(A, i) for i in range(len(rows))])
+    tight = ~moved & (np.abs(used - rhs) < step)
+    conflict = [i for i in range(len(rows)) if moved[i]] + [i for i in range(len(rows)) if tight[i]]
+    fixes = []
+    for i in conflict[:max_candidates]:
+        only = np.zeros(len(rows), bool)
+        only[i] = True
+        alone = _elastic(A, rows, only, view, time_limit)
+        if alone is not None:
+            fixes.append(Fix(rows[i], float(alone[i])))
+    return Diagnosis(tuple(rows[i] for i in conflict), tuple(fixes))
+
+
+def _step(A: sp.csr_matrix, i: int) -> float:
+    """The smallest positive coefficient of row i: one unit of that row."""
+    data = A.getrow(i).data
+    data = data[data > 0]
+    return float(data.min()) if len(data) else 1.0

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from simcore.checks import check_scalar
-from simcore.constraints import LinearSystem
 from simcore.metrics import Interval, Kpis, coverage, interval, kpis, min_max_ratio, realized_net_value
 from simcore.plan import Plan
 from simcore.rng import generator
@@ -108,64 +107,90 @@ class Evaluation:
         return rec
 
 
+@dataclass(frozen=True)
+class Assigned:
+    """Per-assignment arrays (M,) of a plan: who gets what, at which cost, with which effect.
+    Ineligible assignments keep their cost and get zero effect and gain."""
+
+    customers: np.ndarray
+    actions: np.ndarray
+    cost: np.ndarray
+    contact: np.ndarray
+    effect_true: np.ndarray
+    effect_est: np.ndarray
+    gain: np.ndarray  # expected revenue gain, dollars
+    revenue_gain: np.ndarray  # revenue if the offer succeeds, dollars
+    propensity: np.ndarray
+
+    @classmethod
+    def of(cls, scenario: Scenario, plan: Plan) -> "Assigned":
+        n = scenario.population.n
+        if plan.action.shape != (n,):
+            raise ValueError(f"plan.action has shape {plan.action.shape}, scenario has {n} customers")
+        customers, actions = plan.assignments()
+        acts = scenario.catalog.actions
+        pair = scenario.pairs.lookup(customers, actions, len(acts))
+        eligible = pair >= 0
+        idx = np.maximum(pair, 0)
+        gain = np.where(eligible, scenario.pairs.gain[idx], 0.0)
+        revenue_gain = np.where(eligible, np.array([a.revenue_gain for a in acts], float)[actions], 0.0)
+        return cls(customers, actions, scenario.view.cost[customers, actions],
+                   np.array([a.is_contact for a in acts], bool)[actions],
+                   np.where(eligible, scenario.effect_true[idx], 0.0),
+                   np.where(eligible, scenario.pairs.uplift[idx], 0.0), gain, revenue_gain,
+                   np.divide(gain, revenue_gain, out=np.zeros_like(gain), where=revenue_gain > 0))
+
+
 def evaluate(scenario: Scenario, plan: Plan, outcome_seed: np.random.SeedSequence,
              settings: EvaluationSettings = EvaluationSettings()) -> Evaluation:
     """Score a plan under the TRUE effects and under the ESTIMATES, with Monte Carlo outcomes drawn
     from ``outcome_seed`` (the same seed for every strategy: common random numbers)."""
-    view, t = scenario.view, scenario.population.table
-    n = scenario.population.n
-    if plan.action.shape != (n,):
-        raise ValueError(f"plan.action has shape {plan.action.shape}, scenario has {n} customers")
-    customers, actions = plan.assignments()
-    pair = scenario.pairs.lookup(customers, actions, len(scenario.catalog.actions))
-    eligible = pair >= 0
-    idx = np.where(eligible, pair, 0)
-    cost = view.cost[customers, actions]
-    gain = np.where(eligible, scenario.pairs.gain[idx], 0.0)
-    contact = np.array([a.is_contact for a in scenario.catalog.actions])[actions]
-    effect_true = np.where(eligible, scenario.effect_true[idx], 0.0)
-    effect_est = np.where(eligible, scenario.pairs.uplift[idx], 0.0)
-    col = {c: t[c].to_numpy(float)[customers] for c in
-           ("churn_prob_true", "clv_true", "churn_prob_est", "clv_est", "upsell_propensity")}
+    t = scenario.population.table
+    a = Assigned.of(scenario, plan)
+    col = {c: t[c].to_numpy(float)[a.customers] for c in ("churn_prob_true", "clv_true", "churn_prob_est", "clv_est")}
     budget = scenario.constraints.budget
-    k_true = kpis(col["churn_prob_true"], effect_true, col["clv_true"], gain, cost, contact, budget)
-    k_est = kpis(col["churn_prob_est"], effect_est, col["clv_est"], gain, cost, contact, budget)
+    k_true = kpis(col["churn_prob_true"], a.effect_true, col["clv_true"], a.gain, a.cost, a.contact, budget)
+    k_est = kpis(col["churn_prob_est"], a.effect_est, col["clv_est"], a.gain, a.cost, a.contact, budget)
+    samples = realized_net_values(scenario, plan, outcome_seed, settings.replications, a)
+    nan = Interval(float("nan"), float("nan"), float("nan"))
 
-    revenue_gain = np.array([a.revenue_gain for a in scenario.catalog.actions], float)[actions]
-    propensity = np.divide(gain, revenue_gain, out=np.zeros_like(gain), where=revenue_gain > 0)
-    samples = _monte_carlo(col["churn_prob_true"], effect_true, col["clv_true"], propensity,
-                           np.where(eligible, revenue_gain, 0.0), cost, customers, n, outcome_seed,
-                           settings.replications)
-    roi_samples = samples / k_true.spend if k_true.spend > 0 else np.full_like(samples, np.nan)
-
-    treated = np.zeros(n, dtype=bool)
-    treated[customers[contact]] = True
-    segments = scenario.population.segments()
-    cov = coverage(treated, t["segment"].to_numpy(), segments)
+    treated = np.zeros(scenario.population.n, dtype=bool)
+    treated[a.customers[a.contact]] = True
+    cov = coverage(treated, t["segment"].to_numpy(), scenario.population.segments())
     high = t["risk_tier"].to_numpy() == "high"
-    mix = np.bincount(actions, minlength=len(scenario.catalog.actions))
+    mix = np.bincount(a.actions, minlength=len(scenario.catalog.actions))
     return Evaluation(
         kpis_true=k_true, kpis_est=k_est,
         net_value_mc=interval(samples, settings.level),
-        roi_mc=interval(roi_samples, settings.level) if k_true.spend > 0 else Interval(*[float("nan")] * 3),
-        audit=audit(view, plan), coverage=tuple(cov.items()), coverage_ratio=min_max_ratio(list(cov.values())),
+        roi_mc=interval(samples / k_true.spend, settings.level) if k_true.spend > 0 else nan,
+        audit=audit(scenario.view, plan), coverage=tuple(cov.items()),
+        coverage_ratio=min_max_ratio(list(cov.values())),
         high_risk_coverage=float(treated[high].mean()) if high.any() else float("nan"),
-        action_mix=tuple((a.id, int(c)) for a, c in zip(scenario.catalog.actions, mix) if a.is_contact),
+        action_mix=tuple((act.id, int(c)) for act, c in zip(scenario.catalog.actions, mix) if act.is_contact),
         replications=settings.replications,
     )
 
 
-def _monte_carlo(churn, effect, clv, propensity, revenue_gain, cost, customers, n, seed, replications):
-    """Realized net value per replication (R,). Uniforms are drawn for ALL n customers in a fixed
-    order, then the plan's customers are picked, so every strategy sees the same draws."""
-    rng_churn, rng_gain = generator(seed, "churn"), generator(seed, "gain")
+def realized_net_values(scenario: Scenario, plan: Plan, outcome_seed: np.random.SeedSequence,
+                        replications: int, assigned: Assigned | None = None) -> np.ndarray:
+    """Realized net value of the plan in each of R replications, (R,) dollars, under the TRUTH.
+
+    Uniforms are drawn for ALL customers in a fixed order and then the plan's customers are picked,
+    so every strategy sees the same draws (common random numbers)."""
+    a = assigned or Assigned.of(scenario, plan)
+    n = scenario.population.n
+    t = scenario.population.table
+    churn = t["churn_prob_true"].to_numpy(float)[a.customers]
+    clv = t["clv_true"].to_numpy(float)[a.customers]
+    rng_churn, rng_gain = generator(outcome_seed, "churn"), generator(outcome_seed, "gain")
     chunk = max(1, min(replications, 4_000_000 // max(n, 1)))
     out = []
     for start in range(0, replications, chunk):
         size = min(chunk, replications - start)
-        u_churn = rng_churn.random((size, n))[:, customers]
-        u_gain = rng_gain.random((size, n))[:, customers]
-        out.append(realized_net_value(churn, effect, clv, propensity, revenue_gain, cost, u_churn, u_gain))
+        u_churn = rng_churn.random((size, n))[:, a.customers]
+        u_gain = rng_gain.random((size, n))[:, a.customers]
+        out.append(realized_net_value(churn, a.effect_true, clv, a.propensity, a.revenue_gain, a.cost,
+                                      u_churn, u_gain))
     return np.concatenate(out)
 
 

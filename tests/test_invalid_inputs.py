@@ -1,0 +1,307 @@
+"""A table of user mistakes and the exact error each must produce.
+
+Every row is an invalid input a user can write (a dataclass built in Python, a Hydra override, an input
+file). Each must raise :class:`ConfigError` whose message names the field (with its config path), the
+bad value and what is allowed; ``match`` checks those parts with a regex.
+
+Rows marked ``xfail(strict=True)`` are KNOWN BUGS: the reason says what happens today. ``raises=`` pins
+the current failure, e.g. ``AssertionError`` = a ConfigError is raised but its message does not name
+the field as shown, or a bare library exception = a traceback instead of a ConfigError. When a bug is
+fixed the row XPASSes, which fails the run: then delete the marker.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow
+import pytest
+from hydra import compose, initialize_config_dir
+
+from benchmarks.run import run
+from benchmarks.tracking import TrackingSettings
+from simcore.catalog import Action, Catalog
+from simcore.checks import build
+from simcore.constraints import ConstraintSet
+from simcore.errors import ConfigError, RetentionBenchError
+from simcore.evaluate import EvaluationSettings
+from simcore.population import EstimateError, FilePopulation, SegmentSpec, SyntheticPopulation
+from simcore.scenario import ScenarioDir
+from strategies.clv_top_n import ClvTopN
+from strategies.milp import Milp
+from strategies.nba_rules import NbaRules
+
+ROOT = Path(__file__).resolve().parents[1]
+CONF = ROOT / "conf"
+
+
+def bug(reason: str, raises: type[BaseException] | tuple[type[BaseException], ...]) -> pytest.MarkDecorator:
+    """A known bug: the row must fail today, in exactly the way ``raises`` says."""
+    return pytest.mark.xfail(strict=True, raises=raises, reason=reason)
+
+
+# A ConfigError is raised, but its message does not match: pytest.raises(match=...) fails with this.
+WRONG_MESSAGE = AssertionError
+# No error at all: pytest.raises fails with this.
+NO_ERROR = pytest.fail.Exception
+
+
+def seg(name: str, share: float) -> dict:
+    return {"name": name, "share": share}
+
+
+def test_config_error_is_a_retention_bench_error():
+    assert issubclass(ConfigError, RetentionBenchError)
+
+
+# --------------------------------------------------------------------------------------------------
+# 1. Direct construction of the config dataclasses
+# --------------------------------------------------------------------------------------------------
+
+DIRECT = [
+    # catalog: one action
+    pytest.param(lambda: Action(id="a", cost=-5), r"cost = -5: must be >= 0", id="action-negative-cost"),
+    pytest.param(lambda: Action(id="a", uplift=1.5), r"uplift = 1\.5: must be <= 1", id="action-uplift-above-1"),
+    pytest.param(lambda: Action(id="a", channel="fax"),
+                 r"channel = 'fax': must be one of none, email, in_app, push, sms, call, mail, sales",
+                 id="action-unknown-channel"),
+    pytest.param(lambda: Action(id="a", revenue_share=-0.1), r"revenue_share = -0\.1: must be >= 0",
+                 id="action-negative-revenue-share"),
+    pytest.param(lambda: Action(id="nothing", channel="none", cost=2),
+                 r"channel = 'none' \(action 'nothing'\): a no-action row must have zero cost and effect",
+                 id="action-none-channel-with-cost"),
+    # catalog: the list of actions (nested mappings get their path prefixed)
+    pytest.param(lambda: Catalog(actions=[{"id": "a", "cost": -5}]), r"actions\[0\]\.cost = -5: must be >= 0",
+                 id="catalog-nested-negative-cost"),
+    pytest.param(lambda: Catalog(actions=[{"id": "email"}, {"id": "sms", "channel": "sms"}, {"id": "email"}]),
+                 r"actions\[\*\]\.id = \['email'\]: action ids must be unique", id="catalog-duplicate-ids"),
+    pytest.param(lambda: Catalog(actions=[]), r"actions = \[\]: the catalog needs at least one action",
+                 id="catalog-empty"),
+    pytest.param(lambda: Catalog(actions=[{"id": "a", "cots": 5}]),
+                 r"actions\[0\]: unknown field\(s\) cots; allowed: id, name, cost, ", id="catalog-unknown-field"),
+    # population
+    pytest.param(lambda: SegmentSpec(name="Premium", share=1.5), r"share = 1\.5: must be <= 1",
+                 id="segment-share-above-1"),
+    pytest.param(lambda: SyntheticPopulation(n_customers=10, segments=[seg("A", 0.5), seg("B", 0.3)]),
+                 r"segments\[\*\]\.share sum = 0\.8: shares must sum to 1", id="population-shares-sum"),
+    pytest.param(lambda: SyntheticPopulation(n_customers=0, segments=[seg("A", 1.0)]),
+                 r"n_customers = 0: must be >= 1", id="population-zero-customers"),
+    pytest.param(lambda: SyntheticPopulation(n_customers=10, segments=[seg("A", 0.5), seg("A", 0.5)]),
+                 r"segments = \['A', 'A'\]: segment names must be unique", id="population-duplicate-segments"),
+    pytest.param(lambda: EstimateError(churn_noise=-0.5), r"churn_noise = -0\.5: must be >= 0",
+                 id="estimate-error-negative-noise"),
+    # constraints
+    pytest.param(lambda: ConstraintSet(budget=-1), r"budget = -1: must be >= 0", id="constraints-negative-budget"),
+    pytest.param(lambda: ConstraintSet(fairness_floor=1.5), r"fairness_floor = 1\.5: must be <= 1",
+                 id="constraints-fairness-above-1"),
+    pytest.param(lambda: ConstraintSet(saturation_cap=-0.1), r"saturation_cap = -0\.1: must be >= 0",
+                 id="constraints-negative-saturation"),
+    pytest.param(lambda: ConstraintSet(coverage_floors=[{"name": "vip", "min_share": 2}]),
+                 r"coverage_floors\[0\]\.min_share = 2: must be <= 1", id="coverage-floor-share-2"),
+    pytest.param(lambda: ConstraintSet(channel_capacities=[{"channels": ["email"], "limit": 5},
+                                                           {"channels": ["push", "fax"], "limit": 5}]),
+                 r"channel_capacities\[1\]\.channels\[1\] = 'fax': must be one of email, in_app, push, ",
+                 id="capacity-unknown-channel"),
+    pytest.param(lambda: ConstraintSet(coverage_floors=[{"name": "mid", "min_share": 0.2, "risk_tiers": ["medium"]}]),
+                 r"coverage_floors\[0\]\.risk_tiers\[0\] = 'medium': must be one of high, low",
+                 id="coverage-floor-unknown-risk-tier"),
+    # evaluation, strategies, tracking
+    pytest.param(lambda: EvaluationSettings(replications=0), r"evaluation\.replications = 0: must be >= 1",
+                 id="evaluation-zero-replications"),
+    pytest.param(lambda: Milp(presolve="maybe"), r"strategy\.milp\.presolve = 'maybe': must be one of off, choose, on",
+                 id="milp-presolve-maybe"),
+    pytest.param(lambda: ClvTopN(cap_quantile=1.5), r"strategy\.clv_top_n\.cap_quantile = 1\.5: must be <= 1",
+                 id="clv-top-n-cap-quantile"),
+    pytest.param(lambda: NbaRules(candidates={"critical_save": ["call", "fax_blast"]}),
+                 r"strategy\.nba_rules\.candidates\.critical_save\[1\] = 'fax_blast': must be one of call, discount, upsell",
+                 id="nba-rules-unknown-role"),
+    pytest.param(lambda: build(TrackingSettings, {"enabled": "maybe"}, "tracking"),
+                 r"tracking\.enabled = 'maybe': must be a bool",
+                 id="tracking-enabled-not-bool",
+                 marks=bug("TrackingSettings validates nothing: enabled='maybe' is accepted as truthy, so "
+                           "`tracking.enabled=maybe` turns MLflow ON and writes mlflow.db + mlruns/ into the cwd",
+                           NO_ERROR)),
+    pytest.param(lambda: Milp(highs_options=5), r"highs_options = 5: must be a mapping",
+                 id="milp-highs-options-not-mapping",
+                 marks=bug("Milp(highs_options=5) raises a bare TypeError: 'int' object is not iterable",
+                           TypeError)),
+]
+
+
+@pytest.mark.parametrize(("make", "message"), DIRECT)
+def test_direct_construction_is_rejected(make, message):
+    with pytest.raises(ConfigError, match=message):
+        make()
+
+
+# --------------------------------------------------------------------------------------------------
+# 2. Hydra overrides, composed from conf/ the way `python -m benchmarks.run ...` composes them
+# --------------------------------------------------------------------------------------------------
+
+def compose_config(overrides: list[str]):
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        return compose("config", overrides=[*overrides, "tracking=off"])
+
+
+HYDRA = [
+    pytest.param(["scenario.constraints.budget=-1"], r"scenario\.constraints\.budget = -1: must be >= 0",
+                 id="budget-negative"),
+    pytest.param(["scenario.constraints.fairness_floor=1.5"],
+                 r"scenario\.constraints\.fairness_floor = 1\.5: must be <= 1", id="fairness-floor-1.5"),
+    pytest.param(["+scenario.constraints.budgte=5"],
+                 r"scenario\.constraints: unknown field\(s\) budgte; allowed: budget, ", id="constraints-typo-field"),
+    # Hydra addresses list items by index with a dot (actions.1); actions[1] is an override syntax error
+    pytest.param(["scenario.catalog.actions.1.cost=-5"], r"scenario\.catalog\.actions\[1\]\.cost = -5: must be >= 0",
+                 id="catalog-action-1-negative-cost"),
+    pytest.param(["scenario.population.n_customers=0"], r"scenario\.population\.n_customers = 0: must be >= 1",
+                 id="population-zero-customers",
+                 marks=bug("errors from scenario.population lose their path prefix: the message is "
+                           "'n_customers = 0: must be >= 1' (likewise high_risk_threshold, segments[0].churn_mean, "
+                           "estimate_error.*; FilePopulation says 'population.path')", WRONG_MESSAGE)),
+    pytest.param(["strategies=[nope]"],
+                 r"strategies\[0\] = 'nope': unknown strategy; available: do_nothing, .*milp", id="unknown-strategy"),
+    pytest.param(["seed=-1"], r"seed = -1: must be >= 0", id="seed-negative"),
+    pytest.param(["evaluation.replications=0"], r"evaluation\.replications = 0: must be >= 1",
+                 id="evaluation-zero-replications"),
+    pytest.param(["strategy.milp.presolve=maybe"], r"strategy\.milp\.presolve = 'maybe': must be one of off, choose, on",
+                 id="milp-presolve-maybe"),
+    pytest.param(["+strategy.milp.time_limt=5"], r"strategy\.milp\.time_limt: unknown field", id="milp-typo-field"),
+    pytest.param(["+strategy.milp.time_limt=5"], r"strategy\.milp\.time_limt: unknown field.*allowed: .*time_limit",
+                 id="milp-typo-field-lists-allowed",
+                 marks=bug("unknown strategy/evaluation fields do not say what is allowed (scenario.* fields do): "
+                           "'strategy.milp.time_limt: unknown field (Milp.__init__() got an unexpected keyword "
+                           "argument 'time_limt')'", WRONG_MESSAGE)),
+    pytest.param(["strategy.milp.highs_options=5"], r"strategy\.milp\.highs_options = 5: must be a mapping",
+                 id="milp-highs-options-not-mapping",
+                 marks=bug("the message neither names the field nor what is allowed: "
+                           "'strategy.milp: 'int' object is not iterable'", WRONG_MESSAGE)),
+    pytest.param(["scenario=from_dir"], r"scenario\.path = None: give the exported scenario directory",
+                 id="from-dir-without-path"),
+    pytest.param(["scenario=from_file", "scenario.population.path={tmp}/missing.csv"],
+                 r"population\.path = '.*missing\.csv': file not found", id="from-file-missing"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "message"), HYDRA)
+def test_hydra_override_is_rejected(overrides, message, tmp_path):
+    cfg = compose_config([o.format(tmp=tmp_path) for o in overrides])
+    with pytest.raises(ConfigError, match=message):
+        run(cfg, tmp_path / "run")
+
+
+CLI = [
+    pytest.param("scenario.constraints.budget=-1", "scenario.constraints.budget = -1", id="budget-negative"),
+    pytest.param("strategies=[nope]", "strategies[0] = 'nope': unknown strategy", id="unknown-strategy"),
+    pytest.param("+strategy.milp.time_limt=5", "strategy.milp.time_limt: unknown field", id="milp-typo-field"),
+]
+
+
+@pytest.mark.parametrize(("override", "expected"), CLI)
+def test_cli_reports_error_and_exits_2(override, expected, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", override, "tracking=off", f"hydra.run.dir={tmp_path}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"error: {expected}" in proc.stderr
+
+
+# --------------------------------------------------------------------------------------------------
+# 3. Input files: FilePopulation (CSV / parquet) and ScenarioDir
+# --------------------------------------------------------------------------------------------------
+
+# churn = the churn model's estimate, mapped as from_file.yaml documents
+ESTIMATES = {"churn_prob_est": "churn", "annual_revenue": "revenue"}
+
+
+def write(tmp: Path, name: str, text: str) -> str:
+    path = tmp / name
+    path.write_text(text)
+    return str(path)
+
+
+def population(tmp: Path, name: str, text: str, columns: dict | None = None) -> FilePopulation:
+    return FilePopulation(path=write(tmp, name, text), columns=columns or {})
+
+
+FILES = [
+    pytest.param(lambda tmp: FilePopulation(path=str(tmp / "nope.csv")).build(),
+                 r"population\.path = '.*nope\.csv': file not found", id="missing-file"),
+    pytest.param(lambda tmp: population(tmp, "customers.txt", "customer_id,annual_revenue\nc1,10\n").build(),
+                 r"population\.path = '.*customers\.txt': must end in \.csv or \.parquet", id="wrong-suffix"),
+    pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,churn,revenue\nc1,0.2,100\n",
+                                        {"churn_prob_est": "churn_score"}).build(),
+                 r"population\.columns: column\(s\) 'churn_score' not in .*c\.csv; "
+                 r"the file has 'customer_id', 'churn', 'revenue'", id="mapped-column-absent"),
+    pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,churn_prob_true,annual_revenue\n"
+                                                      "c1,,100\nc2,0.5,50\n").build(),
+                 r"population\.churn_prob_true = .*nan.* \(customer 'c1'\): must be a finite number",
+                 id="nan-churn-prob"),
+    pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,churn_prob_true,annual_revenue\n"
+                                                      "c1,0.2,100\nc2,1.2,50\n").build(),
+                 r"population\.churn_prob_true = .*1\.2.* \(customer 'c2'\): must be in \[0, 1\]",
+                 id="churn-prob-1.2"),
+    pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,churn,revenue\nc1,,100\nc2,0.5,50\n",
+                                        ESTIMATES).build(),
+                 r"population\.churn_prob_est = .*nan.* \(customer 'c1'\): must be a finite number",
+                 id="nan-churn-estimate",
+                 marks=bug("with only an estimate column, the error names churn_prob_true, a column the user "
+                           "never gave (the truth is copied from the estimate and checked first): "
+                           "\"population.churn_prob_true = np.float64(nan) (customer 'c1')\"", WRONG_MESSAGE)),
+    pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,churn,revenue\nc1,0.2,100\nc2,1.2,50\n",
+                                        ESTIMATES).build(),
+                 r"population\.churn_prob_est = .*1\.2.* \(customer 'c2'\): must be in \[0, 1\]",
+                 id="churn-estimate-1.2",
+                 marks=bug("names churn_prob_true instead of the estimate the user gave: "
+                           "\"population.churn_prob_true = np.float64(1.2) (customer 'c2')\"", WRONG_MESSAGE)),
+    pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,annual_revenue\nc1,-100\nc2,50\n").build(),
+                 r"population\.annual_revenue = .*-100.* \(customer 'c1'\): must be >= 0",
+                 id="negative-revenue",
+                 marks=bug("a negative annual_revenue is reported as the derived clv_true: "
+                           "\"population.clv_true = np.float64(-240.0) (customer 'c1'): must be >= 0\"",
+                           WRONG_MESSAGE)),
+    pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,churn,revenue\nc1,abc,100\nc2,0.5,50\n",
+                                        ESTIMATES).build(),
+                 r"population\.churn_prob_est = .*abc.*must be a number",
+                 id="text-in-numeric-column",
+                 marks=bug("text in a numeric column gives a bare TypeError from pandas ('operation 'rsub' not "
+                           "supported for dtype 'str''): defaults are computed before the columns are coerced",
+                           TypeError)),
+    pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,annual_revenue\nc1,100\nc1,50\n").build(),
+                 r"population\.customer_id = 'c1': duplicated; customer ids must be unique", id="duplicate-ids"),
+    pytest.param(lambda tmp: population(tmp, "c.csv", "id,annual_revenue\nc1,100\nc2,50\n").build(),
+                 r"population\.path = '.*c\.csv': no customer_id column; map yours with population\.columns\.customer_id=",
+                 id="no-customer-id-column"),
+    pytest.param(lambda tmp: population(tmp, "c.csv", "").build(),
+                 r"population\.path = '.*c\.csv': .*empty",
+                 id="empty-file",
+                 marks=bug("an empty CSV gives a bare pandas EmptyDataError: No columns to parse from file",
+                           pd.errors.EmptyDataError)),
+    pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,annual_revenue\n").build(),
+                 r"population\.path = '.*c\.csv': no customers",
+                 id="header-only-file",
+                 marks=bug("a CSV with a header and no rows is accepted as a 0-customer population; "
+                           "`run` then dies later with a bare IndexError inside a strategy", NO_ERROR)),
+    pytest.param(lambda tmp: population(tmp, "c.parquet", "not a parquet file").build(),
+                 r"population\.path = '.*c\.parquet': .*parquet",
+                 id="corrupt-parquet",
+                 marks=bug("an unreadable parquet file gives a bare pyarrow ArrowInvalid "
+                           "('Parquet magic bytes not found in footer')", pyarrow.ArrowInvalid)),
+    pytest.param(lambda tmp: ScenarioDir(path=str(tmp / "does_not_exist")).build(),
+                 r"scenario\.path = '.*does_not_exist': not a directory", id="scenario-dir-missing"),
+    pytest.param(lambda tmp: ScenarioDir(path=str(tmp)).build(),
+                 r"scenario\.path = '.*': no scenario\.json", id="scenario-dir-not-exported"),
+    pytest.param(lambda tmp: (write(tmp, "scenario.json", "{}"), ScenarioDir(path=str(tmp)).build()),
+                 r"scenario\.path = '.*'.*scenario\.json.*catalog",
+                 id="scenario-json-incomplete",
+                 marks=bug("a hand-written scenario.json without 'catalog' gives a bare KeyError: 'catalog'",
+                           KeyError)),
+]
+
+
+@pytest.mark.parametrize(("load", "message"), FILES)
+def test_file_input_is_rejected(load, message, tmp_path):
+    with pytest.raises(ConfigError, match=message):
+        load(tmp_path)

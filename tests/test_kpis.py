@@ -1,0 +1,83 @@
+"""KPIs against hand computation on the 5-customer fixture; Monte Carlo against the expectation."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simcore.evaluate import EvaluationSettings, audit, evaluate, realized_net_values
+from simcore.plan import Plan
+
+SEED = np.random.SeedSequence(7)
+
+
+def test_kpis_equal_hand_computation(five):
+    # c0 email, c2 call, c3 upsell, c1/c4 nothing
+    plan = Plan(np.array([1, -1, 2, 3, -1]))
+    ev = evaluate(five, plan, SEED, EvaluationSettings(replications=10))
+    # costs: email 1; call 10 + 0.2 x 20 = 14; upsell 2  -> 17
+    assert ev.kpis_true.spend == pytest.approx(17.0)
+    # TRUE: effects are 1.2 x stated. c0: 0.5 x 0.12 x 1000 = 60; c2: 0.8 x 0.6 x 200 = 96
+    assert ev.kpis_true.retained_clv == pytest.approx(60.0 + 96.0)
+    # upsell gain: propensity 0.5 x 100 = 50 (same under truth and belief)
+    assert ev.kpis_true.revenue_gain == pytest.approx(50.0)
+    assert ev.kpis_true.net_value == pytest.approx(156.0 + 50.0 - 17.0)
+    assert ev.kpis_true.roi == pytest.approx((156.0 + 50.0 - 17.0) / 17.0)
+    assert ev.kpis_true.churn_reduction == pytest.approx(0.5 * 0.12 + 0.8 * 0.6)
+    assert ev.kpis_true.treated == 3
+    assert ev.kpis_true.budget_utilization == pytest.approx(17.0 / 30.0)
+    # ESTIMATES: stated effects, estimated churn and CLV. c0: 0.6 x 0.1 x 900 = 54; c2: 0.7 x 0.5 x 250 = 87.5
+    assert ev.kpis_est.retained_clv == pytest.approx(54.0 + 87.5)
+    assert ev.kpis_est.net_value == pytest.approx(54.0 + 87.5 + 50.0 - 17.0)
+    rec = ev.record()
+    assert rec["optimizer_curse"] == pytest.approx(ev.kpis_est.net_value - ev.kpis_true.net_value)
+    # fairness: A = {c0, c1} -> 1/2 contacted; B = {c2, c3, c4} -> 2/3
+    assert dict(ev.coverage) == pytest.approx({"A": 0.5, "B": 2 / 3})
+    assert ev.coverage_ratio == pytest.approx(0.5 / (2 / 3))
+    assert dict(ev.action_mix) == {"email": 1, "call": 1, "upsell": 1}
+
+
+def test_audit_reports_deliberate_violations(five):
+    # two calls (capacity 1), spend 14 + 10 + 0.2 x 300 = 84 > 30, segment A untreated (floor 40% of 2 = 1)
+    plan = Plan(np.array([-1, -1, 2, 2, -1]))
+    rows = {a.name: a for a in audit(five.view, plan)}
+    assert rows["budget"].used == pytest.approx(84.0)
+    assert rows["budget"].violation == pytest.approx(54.0)
+    assert rows["capacity[call]"].used == 2 and rows["capacity[call]"].violation == 1
+    assert rows["fairness[A]"].limit == 1 and rows["fairness[A]"].violation == 1
+    assert rows["fairness[B]"].limit == 2 and rows["fairness[B]"].violation == 0
+    assert rows["fairness[B]"].binding  # exactly at the floor
+    assert rows["eligibility"].violation == 0
+    ev = evaluate(five, plan, SEED, EvaluationSettings(replications=10))
+    assert not ev.record()["feasible"] and ev.record()["n_violations"] == 3
+
+
+def test_ineligible_assignment_is_a_violation_and_earns_nothing(five):
+    plan = Plan(np.array([0, -1, -1, -1, -1]))  # 'none' is never eligible as an assignment
+    ev = evaluate(five, plan, SEED, EvaluationSettings(replications=10))
+    assert {a.name: a.violation for a in ev.audit}["eligibility"] == 1
+    assert ev.kpis_true.retained_clv == 0.0
+
+
+def test_binding_budget_means_no_room_for_the_cheapest_action(five):
+    # spend 14 (call c2) + 14 more? use email x4 = 4 -> 18; slack 12 >= 1 (cheapest) -> not binding
+    plan = Plan(np.array([1, 1, 2, 1, 1]))
+    assert not {a.name: a for a in audit(five.view, plan)}["budget"].binding
+
+
+def test_monte_carlo_mean_converges_to_expected_value(five):
+    plan = Plan(np.array([1, 3, 2, 3, 1]))
+    ev = evaluate(five, plan, SEED, EvaluationSettings(replications=200_000))
+    # standard error of the mean is below 1 dollar at this many draws
+    assert ev.net_value_mc.mean == pytest.approx(ev.kpis_true.net_value, abs=3.0)
+    assert ev.net_value_mc.lo < ev.kpis_true.net_value < ev.net_value_mc.hi
+
+
+def test_common_random_numbers_across_plans(five):
+    """Two plans that differ only in c4's email differ, replication by replication, only by c4's own
+    realized outcome: -1 (the email's cost) or clv_true[4] - 1 (c4 saved)."""
+    a = realized_net_values(five, Plan(np.array([1, 3, 2, -1, -1])), SEED, 5000)
+    b = realized_net_values(five, Plan(np.array([1, 3, 2, -1, 1])), SEED, 5000)
+    diff = np.round(b - a, 9)
+    assert set(np.unique(diff)) == {-1.0, 99.0}
+    # c4 is saved with probability churn x effect = 0.4 x 0.12
+    assert np.mean(diff == 99.0) == pytest.approx(0.4 * 0.12, abs=0.01)
