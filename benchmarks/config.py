@@ -1,6 +1,7 @@
 """Turning composed Hydra config into typed objects, with errors that name the config key."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import hydra.utils
@@ -23,12 +24,21 @@ def instantiate(node: Any, where: str) -> Any:
         detail = str(err.__cause__ or err).splitlines()[0]
         if "unexpected keyword argument" in detail:
             field = detail.split("unexpected keyword argument")[-1].strip(" '")
-            raise ConfigError(f"{where}.{field}: unknown field ({detail})") from None
+            raise ConfigError(f"{where}.{field}: unknown field; allowed: {', '.join(_fields(node))}") from None
         raise ConfigError(f"{where}: {detail}") from None
     except RetentionBenchError:
         raise
     except Exception as err:  # noqa: BLE001 - anything else from a bad node is still the user's input
         raise ConfigError(f"{where}: {err}") from None
+
+
+def _fields(node: Any) -> list[str]:
+    """The init fields of a node's ``_target_`` dataclass (for 'allowed: ...' messages)."""
+    try:
+        target = hydra.utils.get_class(node["_target_"])
+        return [f.name for f in dataclasses.fields(target) if f.init]
+    except Exception:  # noqa: BLE001 - only used to enrich a message
+        return ["(see the class docstring)"]
 
 
 def selected_strategies(cfg: DictConfig) -> dict[str, Any]:
@@ -45,7 +55,9 @@ def selected_strategies(cfg: DictConfig) -> dict[str, Any]:
                                   "(a new one needs conf/strategy/<name>.yaml and a line in conf/config.yaml)")
     if not names:
         raise ConfigError("strategies = []: choose at least one strategy")
-    return {name: instantiate(cfg.strategy[name], f"strategy.{name}") for name in names}
+    # every loaded config is validated, not only the selected ones: a typo never waits for its day
+    built = {name: instantiate(cfg.strategy[name], f"strategy.{name}") for name in loaded}
+    return {name: built[name] for name in names}
 
 
 def strategy_params(cfg: DictConfig, name: str) -> dict[str, str]:

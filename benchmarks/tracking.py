@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from simcore.checks import check_bool, check_name
+
 DEFAULT_URI = "sqlite:///mlflow.db"
 
 
@@ -20,6 +22,12 @@ class TrackingSettings:
     enabled: bool = True
     uri: str | None = None
     experiment: str | None = None
+
+    def __post_init__(self) -> None:
+        check_bool(self.enabled, "enabled")
+        for name in ("uri", "experiment"):
+            if getattr(self, name) is not None:
+                check_name(getattr(self, name), name)
 
     def resolved_uri(self) -> str:
         return self.uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI

@@ -5,13 +5,34 @@ Each raises :class:`ConfigError` with ``<field> = <value>: <what is allowed>``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
 from typing import Any, TypeVar
 
 from simcore.errors import ConfigError
 
 T = TypeVar("T")
+
+
+def show(value: Any) -> str:
+    """A value as a user wrote it: 1.2, not np.float64(1.2)."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (ValueError, TypeError):
+            pass
+    return repr(value)
+
+
+@contextmanager
+def prefix_errors(prefix: str) -> Iterator[None]:
+    """Prefix the field path of any ConfigError raised inside (``n = 0`` -> ``scenario.population.n = 0``)."""
+    try:
+        yield
+    except ConfigError as err:
+        text = str(err)
+        raise ConfigError(text if text.startswith(prefix) else f"{prefix}.{text}") from None
 
 
 def check_scalar(
@@ -29,15 +50,30 @@ def check_scalar(
     if float in kinds:
         kinds = (*kinds, int)
     if isinstance(value, bool) or not isinstance(value, kinds):
-        allowed = " or ".join(k.__name__ for k in kinds if k is not int or float not in kinds)
-        raise ConfigError(f"{name} = {value!r}: must be a {allowed}")
+        names = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+        allowed = " or ".join(names.get(k, k.__name__) for k in kinds if k is not int or float not in kinds)
+        raise ConfigError(f"{name} = {show(value)}: must be {allowed}")
     if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"{name} = {value!r}: must be a finite number")
+        raise ConfigError(f"{name} = {show(value)}: must be a finite number")
     if min_val is not None and (value < min_val if min_inclusive else value <= min_val):
-        raise ConfigError(f"{name} = {value!r}: must be {'>=' if min_inclusive else '>'} {min_val}")
+        raise ConfigError(f"{name} = {show(value)}: must be {'>=' if min_inclusive else '>'} {min_val}")
     if max_val is not None and (value > max_val if max_inclusive else value >= max_val):
-        raise ConfigError(f"{name} = {value!r}: must be {'<=' if max_inclusive else '<'} {max_val}")
+        raise ConfigError(f"{name} = {show(value)}: must be {'<=' if max_inclusive else '<'} {max_val}")
     return value
+
+
+def check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} = {show(value)}: must be true or false")
+    return value
+
+
+def check_mapping(value: Any, name: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{name} = {show(value)}: must be a mapping (e.g. {{key: value}})")
+    return dict(value)
 
 
 def check_share(value: Any, name: str) -> float:

@@ -8,7 +8,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class SolverReport:
-    """status: optimal | time_limit | ... ; objective and bound in dollars of estimated net value;
+    """status: optimal | stopped_at_limit (time or node limit: the plan is the best found); objective and bound in dollars of estimated net value;
     gap = (bound - objective) / max(1, |objective|)."""
 
     status: str

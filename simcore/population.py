@@ -20,13 +20,13 @@ value_tier             high / mid / low, from clv_est tertiles
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simcore.checks import build, build_tuple, check_name, check_scalar, check_share
+from simcore.checks import build, build_tuple, check_mapping, check_name, check_scalar, check_share, prefix_errors, show
 from simcore.errors import ConfigError
 
 TRUTH_COLUMNS = ("churn_prob_true", "clv_true")
@@ -46,7 +46,7 @@ class Population:
     high_risk_threshold: float = 0.5
 
     def __post_init__(self) -> None:
-        validate_table(self.table, "population")
+        validate_table(self.table, "scenario.population")
 
     @property
     def n(self) -> int:
@@ -56,29 +56,47 @@ class Population:
         return tuple(sorted(self.table["segment"].unique()))
 
 
-def validate_table(table: pd.DataFrame, where: str) -> None:
+def validate_table(table: pd.DataFrame, where: str, columns: Mapping[str, str] | None = None) -> None:
+    """Check required columns, unique non-empty ids, numbers finite and in range. ``columns`` maps our
+    column names to the user's, so a message names the column the user actually wrote."""
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
         raise ConfigError(f"{where}: missing column(s) {', '.join(missing)}")
+    if len(table) == 0:
+        raise ConfigError(f"{where}: the population has no customers (0 rows)")
+    ids = table["customer_id"]
+    empty = ids.isna() | (ids.astype(str).str.strip() == "")
+    if empty.any():
+        raise ConfigError(f"{where}.customer_id = {show(ids[empty].iloc[0])} (row {int(np.flatnonzero(empty)[0])}): "
+                          "every customer needs a non-empty id")
+    validate_numbers(table, where, NUMERIC_COLUMNS, columns)
     if table["customer_id"].duplicated().any():
         dup = table.loc[table["customer_id"].duplicated(), "customer_id"].iloc[0]
         raise ConfigError(f"{where}.customer_id = {dup!r}: duplicated; customer ids must be unique")
-    for col in NUMERIC_COLUMNS:
-        values = table[col].to_numpy(dtype=float)
+
+
+def validate_numbers(table: pd.DataFrame, where: str, columns: Iterable[str],
+                     names: Mapping[str, str] | None = None) -> None:
+    """Each given column numeric, finite (no NaN) and >= 0; probabilities in [0, 1]."""
+    names = names or {}
+    for col in columns:
+        label = f"{col} (column {names[col]!r})" if col in names else col
+        raw = table[col]
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(values)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ConfigError(
-                f"{where}.{col} = {values[i]!r} (customer {table['customer_id'].iloc[i]!r}): "
-                "must be a finite number (NaN is not allowed)")
-        lo = 0.0
+                f"{where}.{label} = {show(raw.iloc[i])} (customer {show(table['customer_id'].iloc[i])}): "
+                "must be a finite number (NaN and text are not allowed)")
         hi = 1.0 if col in PROBABILITY_COLUMNS else None
-        outside = (values < lo) | ((values > hi) if hi is not None else False)
+        outside = (values < 0.0) | ((values > hi) if hi is not None else False)
         if outside.any():
             i = int(np.flatnonzero(outside)[0])
             allowed = "in [0, 1]" if hi is not None else ">= 0"
             raise ConfigError(
-                f"{where}.{col} = {values[i]!r} (customer {table['customer_id'].iloc[i]!r}): must be {allowed}")
+                f"{where}.{label} = {show(values[i])} (customer {show(table['customer_id'].iloc[i])}): "
+                f"must be {allowed}")
 
 
 def derive_tiers(table: pd.DataFrame, high_risk_threshold: float) -> pd.DataFrame:
@@ -172,6 +190,10 @@ class SyntheticPopulation:
     id_prefix: str = "C"
 
     def __post_init__(self) -> None:
+        with prefix_errors("scenario.population"):
+            self._validate()
+
+    def _validate(self) -> None:
         check_scalar(self.n_customers, "n_customers", int, 1)
         object.__setattr__(self, "segments", build_tuple(SegmentSpec, self.segments, "segments"))
         if not self.segments:
@@ -245,8 +267,12 @@ class FilePopulation:
     high_risk_threshold: float = 0.5
 
     def __post_init__(self) -> None:
+        with prefix_errors("scenario.population"):
+            self._validate()
+
+    def _validate(self) -> None:
         check_name(self.path, "path")
-        object.__setattr__(self, "columns", dict(self.columns or {}))
+        object.__setattr__(self, "columns", check_mapping(self.columns, "columns"))
         for ours in self.columns:
             if ours not in COLUMNS[:-2]:
                 raise ConfigError(f"columns.{ours}: unknown column; allowed: {', '.join(COLUMNS[:-2])}")
@@ -255,23 +281,35 @@ class FilePopulation:
         check_share(self.high_risk_threshold, "high_risk_threshold")
 
     def build(self, rng: np.random.Generator | None = None) -> Population:
-        raw = read_table(Path(self.path), "population.path")
+        raw = read_table(Path(self.path), "scenario.population.path")
         rename = {theirs: ours for ours, theirs in self.columns.items()}
         absent = [theirs for theirs in rename if theirs not in raw.columns]
         if absent:
-            raise ConfigError(f"population.columns: column(s) {', '.join(map(repr, absent))} not in "
+            raise ConfigError(f"scenario.population.columns: column(s) {', '.join(map(repr, absent))} not in "
                               f"{self.path}; the file has {', '.join(map(repr, raw.columns))}")
         table = raw.rename(columns=rename)
         if "customer_id" not in table.columns:
             raise ConfigError(f"population.path = {self.path!r}: no customer_id column; map yours with "
                               "population.columns.customer_id=<name>")
         table = table.copy()
+        where = "scenario.population"
+        if len(table) == 0:
+            raise ConfigError(f"{where}.path = {self.path!r}: the file has no customers (0 rows)")
+        # validate what the user gave, under the user's column names, before deriving anything from it
+        validate_numbers(table, where, [c for c in NUMERIC_COLUMNS if c in table.columns], self.columns)
+        empty = table["customer_id"].isna() | (table["customer_id"].astype(str).str.strip() == "")
+        if empty.any():
+            raise ConfigError(f"{where}.customer_id: row {int(np.flatnonzero(empty)[0])} of {self.path!r} has "
+                              "an empty customer id; every customer needs one")
         table["customer_id"] = table["customer_id"].astype(str)
         fill = _fill_defaults(table, self)
         return Population(derive_tiers(fill, self.high_risk_threshold)[list(COLUMNS)], self.high_risk_threshold)
 
 
 def _fill_defaults(t: pd.DataFrame, spec: FilePopulation) -> pd.DataFrame:
+    for col in NUMERIC_COLUMNS:
+        if col in t:
+            t[col] = pd.to_numeric(t[col]).astype(float)
     if "churn_prob_est" not in t:
         t["churn_prob_est"] = t["churn_prob_true"] if "churn_prob_true" in t else spec.default_churn_prob
     if "clv_est" not in t:
@@ -289,6 +327,9 @@ def _fill_defaults(t: pd.DataFrame, spec: FilePopulation) -> pd.DataFrame:
             t[truth] = t[est]
     if "segment" not in t:
         t["segment"] = spec.default_segment
+    if t["segment"].isna().any():
+        raise ConfigError(f"scenario.population.segment: row {int(np.flatnonzero(t['segment'].isna())[0])} of "
+                          f"{spec.path!r} has an empty segment")
     t["segment"] = t["segment"].astype(str)
     for col in ("engagement", "purchase_frequency", "tenure_months", "upsell_propensity"):
         if col not in t:
@@ -299,12 +340,16 @@ def _fill_defaults(t: pd.DataFrame, spec: FilePopulation) -> pd.DataFrame:
 
 
 def read_table(path: Path, name: str) -> pd.DataFrame:
+    """Read a CSV or parquet file; any read failure becomes a ConfigError naming the file."""
     if not path.exists():
         raise ConfigError(f"{name} = {str(path)!r}: file not found")
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix == ".csv":
-        return pd.read_csv(path)
-    raise ConfigError(f"{name} = {str(path)!r}: must end in .csv or .parquet")
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise ConfigError(f"{name} = {str(path)!r}: must end in .csv or .parquet")
+    try:
+        return pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+    except Exception as err:  # noqa: BLE001 - empty, corrupt or unreadable: the user's file, not our bug
+        raise ConfigError(f"{name} = {str(path)!r}: cannot be read as {suffix[1:]} "
+                          f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'empty'})") from None
 
 

@@ -176,16 +176,16 @@ class ScenarioDir:
         d = Path(self.path)
         if not d.is_dir():
             raise ConfigError(f"scenario.path = {self.path!r}: not a directory")
-        meta_file = d / "scenario.json"
-        if not meta_file.exists():
-            raise ConfigError(f"scenario.path = {self.path!r}: no scenario.json (is this an exported scenario?)")
-        meta = json.loads(meta_file.read_text())
+        meta = _read_json(d / "scenario.json", ("name", "high_risk_threshold", "catalog"))
         catalog = build(Catalog, {"actions": meta["catalog"]}, "scenario.catalog")
         table = read_table(d / "customers.parquet", "scenario.path/customers.parquet")
         population = Population(table, meta["high_risk_threshold"])
-        spec = json.loads((d / "constraints.json").read_text())["spec"]
+        spec = _read_json(d / "constraints.json", ("spec",))["spec"]
         constraints = build(ConstraintSet, spec, "scenario.constraints")
         pairs = read_table(d / "eligibility.parquet", "scenario.path/eligibility.parquet")
+        missing = {"customer_id", "action_id", "effect_true"} - set(pairs.columns)
+        if missing:
+            raise ConfigError(f"scenario.path/eligibility.parquet: missing column(s) {', '.join(sorted(missing))}")
         rows = pd.Index(table["customer_id"]).get_indexer(pairs["customer_id"])
         cols = pd.Index(catalog.ids).get_indexer(pairs["action_id"])
         if (rows < 0).any() or (cols < 0).any():
@@ -197,3 +197,18 @@ class ScenarioDir:
         effect[rows, cols] = pairs["effect_true"].to_numpy(float)
         return Scenario.assemble(meta["name"], population, catalog, constraints, eligible,
                                  effect_true=effect[eligible])
+
+
+def _read_json(path: Path, keys: tuple[str, ...]) -> dict:
+    """An exported scenario's JSON file, with the keys it must have."""
+    where = f"scenario.path/{path.name}"
+    if not path.exists():
+        raise ConfigError(f"{where}: not found in {str(path.parent)!r} (is this an exported scenario?)")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{where}: not valid JSON ({err})") from None
+    missing = [k for k in keys if not isinstance(data, dict) or k not in data]
+    if missing:
+        raise ConfigError(f"{where}: missing key(s) {', '.join(missing)}")
+    return data

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import cvxpy as cp
 import numpy as np
 
-from simcore.checks import check_choice, check_scalar
+from simcore.checks import check_choice, check_mapping, check_scalar
 from simcore.diagnose import diagnose, one_per_customer
 from simcore.errors import InfeasibleError, SolverError
 from simcore.plan import Plan, SolverReport
@@ -42,7 +42,7 @@ class Milp(Strategy):
         check_choice(self.presolve, f"{where}.presolve", ("off", "choose", "on"))
         check_choice(self.mip_lp_solver, f"{where}.mip_lp_solver", ("choose", "simplex", "ipm", "pdlp"))
         check_scalar(self.warn_above_pairs, f"{where}.warn_above_pairs", int, 1)
-        object.__setattr__(self, "highs_options", dict(self.highs_options or {}))
+        object.__setattr__(self, "highs_options", check_mapping(self.highs_options, f"{where}.highs_options"))
 
     def options(self) -> dict[str, float | int | str | bool]:
         return {"time_limit": float(self.time_limit), "mip_rel_gap": float(self.mip_rel_gap),
@@ -68,7 +68,9 @@ class Milp(Strategy):
             cons.append(A[~le] @ x >= rhs[~le])
         prob = cp.Problem(cp.Maximize(pairs.value_est @ x), cons)
         try:
-            prob.solve(solver=cp.HIGHS, **self.options())
+            with warnings.catch_warnings():  # "may be inaccurate" at a limit: we report the proven gap instead
+                warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+                prob.solve(solver=cp.HIGHS, **self.options())
         except cp.error.SolverError as err:
             raise SolverError(f"milp: HiGHS failed: {err}") from err
         status = prob.status
@@ -89,10 +91,12 @@ class Milp(Strategy):
         bound = -float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else objective
         bound = max(bound, objective)
         gap = (bound - objective) / max(1.0, abs(objective))
-        time_limited = status == cp.USER_LIMIT
-        report = SolverReport("time_limit" if time_limited else "optimal", objective, bound, gap,
-                              time.perf_counter() - start, time_limited)
-        return Plan(action, solver=report, note=f"time limit: best plan, gap {gap:.2e}" if time_limited else "")
+        limited = status == cp.USER_LIMIT
+        report = SolverReport("stopped_at_limit" if limited else "optimal", objective, bound, gap,
+                              time.perf_counter() - start, limited)
+        note = (f"stopped at a solver limit (time_limit={self.time_limit:g} s or a highs_options limit): "
+                f"best plan found, proven gap {gap:.2e}") if limited else ""
+        return Plan(action, solver=report, note=note)
 
     def _empty(self, view: ScenarioView, start: float) -> Plan:
         short = [r for r in view.system.rows if r.sense == ">=" and r.rhs > 0]

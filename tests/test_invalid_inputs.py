@@ -3,11 +3,6 @@
 Every row is an invalid input a user can write (a dataclass built in Python, a Hydra override, an input
 file). Each must raise :class:`ConfigError` whose message names the field (with its config path), the
 bad value and what is allowed; ``match`` checks those parts with a regex.
-
-Rows marked ``xfail(strict=True)`` are KNOWN BUGS: the reason says what happens today. ``raises=`` pins
-the current failure, e.g. ``AssertionError`` = a ConfigError is raised but its message does not name
-the field as shown, or a bare library exception = a traceback instead of a ConfigError. When a bug is
-fixed the row XPASSes, which fails the run: then delete the marker.
 """
 from __future__ import annotations
 
@@ -16,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pyarrow
 import pytest
 from hydra import compose, initialize_config_dir
 
@@ -35,17 +29,6 @@ from strategies.nba_rules import NbaRules
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf"
-
-
-def bug(reason: str, raises: type[BaseException] | tuple[type[BaseException], ...]) -> pytest.MarkDecorator:
-    """A known bug: the row must fail today, in exactly the way ``raises`` says."""
-    return pytest.mark.xfail(strict=True, raises=raises, reason=reason)
-
-
-# A ConfigError is raised, but its message does not match: pytest.raises(match=...) fails with this.
-WRONG_MESSAGE = AssertionError
-# No error at all: pytest.raises fails with this.
-NO_ERROR = pytest.fail.Exception
 
 
 def seg(name: str, share: float) -> dict:
@@ -118,15 +101,10 @@ DIRECT = [
                  r"strategy\.nba_rules\.candidates\.critical_save\[1\] = 'fax_blast': must be one of call, discount, upsell",
                  id="nba-rules-unknown-role"),
     pytest.param(lambda: build(TrackingSettings, {"enabled": "maybe"}, "tracking"),
-                 r"tracking\.enabled = 'maybe': must be a bool",
-                 id="tracking-enabled-not-bool",
-                 marks=bug("TrackingSettings validates nothing: enabled='maybe' is accepted as truthy, so "
-                           "`tracking.enabled=maybe` turns MLflow ON and writes mlflow.db + mlruns/ into the cwd",
-                           NO_ERROR)),
+                 r"tracking\.enabled = 'maybe': must be true or false",
+                 id="tracking-enabled-not-bool"),
     pytest.param(lambda: Milp(highs_options=5), r"highs_options = 5: must be a mapping",
-                 id="milp-highs-options-not-mapping",
-                 marks=bug("Milp(highs_options=5) raises a bare TypeError: 'int' object is not iterable",
-                           TypeError)),
+                 id="milp-highs-options-not-mapping"),
 ]
 
 
@@ -156,10 +134,7 @@ HYDRA = [
     pytest.param(["scenario.catalog.actions.1.cost=-5"], r"scenario\.catalog\.actions\[1\]\.cost = -5: must be >= 0",
                  id="catalog-action-1-negative-cost"),
     pytest.param(["scenario.population.n_customers=0"], r"scenario\.population\.n_customers = 0: must be >= 1",
-                 id="population-zero-customers",
-                 marks=bug("errors from scenario.population lose their path prefix: the message is "
-                           "'n_customers = 0: must be >= 1' (likewise high_risk_threshold, segments[0].churn_mean, "
-                           "estimate_error.*; FilePopulation says 'population.path')", WRONG_MESSAGE)),
+                 id="population-zero-customers"),
     pytest.param(["strategies=[nope]"],
                  r"strategies\[0\] = 'nope': unknown strategy; available: do_nothing, .*milp", id="unknown-strategy"),
     pytest.param(["seed=-1"], r"seed = -1: must be >= 0", id="seed-negative"),
@@ -169,14 +144,9 @@ HYDRA = [
                  id="milp-presolve-maybe"),
     pytest.param(["+strategy.milp.time_limt=5"], r"strategy\.milp\.time_limt: unknown field", id="milp-typo-field"),
     pytest.param(["+strategy.milp.time_limt=5"], r"strategy\.milp\.time_limt: unknown field.*allowed: .*time_limit",
-                 id="milp-typo-field-lists-allowed",
-                 marks=bug("unknown strategy/evaluation fields do not say what is allowed (scenario.* fields do): "
-                           "'strategy.milp.time_limt: unknown field (Milp.__init__() got an unexpected keyword "
-                           "argument 'time_limt')'", WRONG_MESSAGE)),
+                 id="milp-typo-field-lists-allowed"),
     pytest.param(["strategy.milp.highs_options=5"], r"strategy\.milp\.highs_options = 5: must be a mapping",
-                 id="milp-highs-options-not-mapping",
-                 marks=bug("the message neither names the field nor what is allowed: "
-                           "'strategy.milp: 'int' object is not iterable'", WRONG_MESSAGE)),
+                 id="milp-highs-options-not-mapping"),
     pytest.param(["scenario=from_dir"], r"scenario\.path = None: give the exported scenario directory",
                  id="from-dir-without-path"),
     pytest.param(["scenario=from_file", "scenario.population.path={tmp}/missing.csv"],
@@ -245,59 +215,40 @@ FILES = [
                  id="churn-prob-1.2"),
     pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,churn,revenue\nc1,,100\nc2,0.5,50\n",
                                         ESTIMATES).build(),
-                 r"population\.churn_prob_est = .*nan.* \(customer 'c1'\): must be a finite number",
-                 id="nan-churn-estimate",
-                 marks=bug("with only an estimate column, the error names churn_prob_true, a column the user "
-                           "never gave (the truth is copied from the estimate and checked first): "
-                           "\"population.churn_prob_true = np.float64(nan) (customer 'c1')\"", WRONG_MESSAGE)),
+                 r"population\.churn_prob_est \(column 'churn'\) = .*nan.* \(customer 'c1'\): must be a finite number",
+                 id="nan-churn-estimate"),
     pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,churn,revenue\nc1,0.2,100\nc2,1.2,50\n",
                                         ESTIMATES).build(),
-                 r"population\.churn_prob_est = .*1\.2.* \(customer 'c2'\): must be in \[0, 1\]",
-                 id="churn-estimate-1.2",
-                 marks=bug("names churn_prob_true instead of the estimate the user gave: "
-                           "\"population.churn_prob_true = np.float64(1.2) (customer 'c2')\"", WRONG_MESSAGE)),
+                 r"population\.churn_prob_est \(column 'churn'\) = 1\.2 \(customer 'c2'\): must be in \[0, 1\]",
+                 id="churn-estimate-1.2"),
     pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,annual_revenue\nc1,-100\nc2,50\n").build(),
                  r"population\.annual_revenue = .*-100.* \(customer 'c1'\): must be >= 0",
-                 id="negative-revenue",
-                 marks=bug("a negative annual_revenue is reported as the derived clv_true: "
-                           "\"population.clv_true = np.float64(-240.0) (customer 'c1'): must be >= 0\"",
-                           WRONG_MESSAGE)),
+                 id="negative-revenue"),
     pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,churn,revenue\nc1,abc,100\nc2,0.5,50\n",
                                         ESTIMATES).build(),
-                 r"population\.churn_prob_est = .*abc.*must be a number",
-                 id="text-in-numeric-column",
-                 marks=bug("text in a numeric column gives a bare TypeError from pandas ('operation 'rsub' not "
-                           "supported for dtype 'str''): defaults are computed before the columns are coerced",
-                           TypeError)),
+                 r"population\.churn_prob_est \(column 'churn'\) = 'abc' \(customer 'c1'\): must be a finite number",
+                 id="text-in-numeric-column"),
     pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,annual_revenue\nc1,100\nc1,50\n").build(),
                  r"population\.customer_id = 'c1': duplicated; customer ids must be unique", id="duplicate-ids"),
     pytest.param(lambda tmp: population(tmp, "c.csv", "id,annual_revenue\nc1,100\nc2,50\n").build(),
                  r"population\.path = '.*c\.csv': no customer_id column; map yours with population\.columns\.customer_id=",
                  id="no-customer-id-column"),
     pytest.param(lambda tmp: population(tmp, "c.csv", "").build(),
-                 r"population\.path = '.*c\.csv': .*empty",
-                 id="empty-file",
-                 marks=bug("an empty CSV gives a bare pandas EmptyDataError: No columns to parse from file",
-                           pd.errors.EmptyDataError)),
+                 r"population\.path = '.*c\.csv': cannot be read as csv \(EmptyDataError",
+                 id="empty-file"),
     pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,annual_revenue\n").build(),
-                 r"population\.path = '.*c\.csv': no customers",
-                 id="header-only-file",
-                 marks=bug("a CSV with a header and no rows is accepted as a 0-customer population; "
-                           "`run` then dies later with a bare IndexError inside a strategy", NO_ERROR)),
+                 r"population\.path = '.*c\.csv': the file has no customers \(0 rows\)",
+                 id="header-only-file"),
     pytest.param(lambda tmp: population(tmp, "c.parquet", "not a parquet file").build(),
                  r"population\.path = '.*c\.parquet': .*parquet",
-                 id="corrupt-parquet",
-                 marks=bug("an unreadable parquet file gives a bare pyarrow ArrowInvalid "
-                           "('Parquet magic bytes not found in footer')", pyarrow.ArrowInvalid)),
+                 id="corrupt-parquet"),
     pytest.param(lambda tmp: ScenarioDir(path=str(tmp / "does_not_exist")).build(),
                  r"scenario\.path = '.*does_not_exist': not a directory", id="scenario-dir-missing"),
     pytest.param(lambda tmp: ScenarioDir(path=str(tmp)).build(),
-                 r"scenario\.path = '.*': no scenario\.json", id="scenario-dir-not-exported"),
+                 r"scenario\.path/scenario\.json: not found in '.*' \(is this an exported scenario\?\)", id="scenario-dir-not-exported"),
     pytest.param(lambda tmp: (write(tmp, "scenario.json", "{}"), ScenarioDir(path=str(tmp)).build()),
-                 r"scenario\.path = '.*'.*scenario\.json.*catalog",
-                 id="scenario-json-incomplete",
-                 marks=bug("a hand-written scenario.json without 'catalog' gives a bare KeyError: 'catalog'",
-                           KeyError)),
+                 r"scenario\.path/scenario\.json: missing key\(s\) name, high_risk_threshold, catalog",
+                 id="scenario-json-incomplete"),
 ]
 
 

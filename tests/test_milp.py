@@ -99,3 +99,14 @@ def test_infeasible_budget_names_the_conflict_and_the_amount():
 def test_feasible_at_the_exact_budget():
     plan = Milp().select(diagnosis_scenario(budget=12.0).view, np.random.default_rng(0))
     assert (plan.action >= 0).sum() >= 6
+
+
+def test_a_solver_limit_returns_the_best_plan_with_its_gap_marked():
+    from tests.test_contract import scenario
+
+    view = scenario("playlistpro").view
+    plan = Milp(highs_options={"mip_max_nodes": 1}).select(view, np.random.default_rng(0))
+    assert plan.solver.status == "stopped_at_limit" and plan.solver.time_limited
+    assert plan.solver.bound > plan.solver.objective and plan.solver.gap > 0
+    assert "proven gap" in plan.note
+    assert not [a for a in audit(view, plan) if a.violation > 0], "the best plan found is still feasible"

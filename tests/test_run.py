@@ -140,3 +140,15 @@ def test_exported_milp_plan_is_optimal_when_resolved_independently(first_run):
     usage = A @ x
     assert (usage >= np.array(lo) - 1e-6).all() and (usage <= np.array(hi) + 1e-6).all()
     assert plan["expected_value"].sum() == pytest.approx(-res.fun, rel=1e-6)
+
+
+def test_bring_your_own_csv_with_only_id_and_clv(tmp_path):
+    """The shipped example has only 'Customer ID, expected_clv, frequency': defaults fill the rest."""
+    table = run(compose_config("scenario=from_file", "strategies=[clv_top_n,milp,nba_rules]",
+                               "evaluation.replications=50"), tmp_path / "run").set_index("strategy")
+    assert table.loc["milp", "treated"] == 5000 // 100
+    assert table.loc["milp", "net_value"] >= table.loc["clv_top_n", "net_value"] - 1e-6
+    assert table.loc["nba_rules", "status"] == "not_applicable"
+    customers = pd.read_parquet(tmp_path / "run" / "scenario" / "customers.parquet")
+    assert (customers["churn_prob_est"] == 0.2).all()
+    assert customers["customer_id"].iloc[0] == "12346"
