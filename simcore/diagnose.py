@@ -1,5 +1,12 @@
 """Infeasibility diagnosis: which constraints conflict, and how far each would have to move.
 
+Two steps. First, exact pairwise certificates that cost one pass over the pairs (so they work at a
+million customers): a floor that needs b contacts can only be met by b distinct customers of its
+group, each using at least the cheapest eligible contact it has; the sum of the b smallest of those
+uses of a limit row (budget dollars, capacity contacts) is a lower bound on that row's use, and if it
+exceeds the row's limit the two rows conflict ("coverage[high_risk] needs 58 contacts at >= $2 each
+= $116; budget is $100"). Second, when no pair of rows explains it, the elastic MILP below.
+
 Elastic formulation: rows may be given a slack s_r >= 0 (a '<=' row may exceed its limit by s_r, a
 '>=' row may fall short by s_r). First every row is elastic and sum_r s_r / max(1, |rhs_r|) (the
 smallest RELATIVE move of the limits) is minimized: the rows that move, and the rows tight at that
@@ -33,9 +40,33 @@ class Fix:
 
 
 @dataclass(frozen=True)
+class Certificate:
+    """Floor row ``floor`` needs ``floor.rhs`` contacts; meeting it uses at least ``least`` of row
+    ``limit`` (None: the floor alone, only ``reachable`` customers of its group can be contacted)."""
+
+    floor: Row
+    limit: Row | None
+    least: float
+    reachable: int
+    candidates: int
+    least_each: float = 0.0
+
+    def describe(self) -> str:
+        need = f"{self.floor.name} needs {self.floor.rhs:,.0f} contacts"
+        if self.limit is None:
+            return f"{need}, but only {self.candidates:,} of its customers have an eligible contact action"
+        if self.limit.unit == "$":
+            return (f"{need}; even at the cheapest eligible contact for each (>= ${self.least_each:,.2f}) "
+                    f"that costs ${self.least:,.2f}; {self.limit.name} is ${self.limit.rhs:,.2f}")
+        return (f"{need}, of which at least {self.least:,.0f} count against {self.limit.name} "
+                f"(limit {self.limit.rhs:,.0f})")
+
+
+@dataclass(frozen=True)
 class Diagnosis:
     conflict: tuple[Row, ...]  # the rows that cannot hold together
     fixes: tuple[Fix, ...]  # single-row moves that would each restore feasibility
+    certificates: tuple[Certificate, ...] = ()  # exact reasons, when a pair of rows explains it
 
     def message(self) -> str:
         if not self.conflict:
@@ -43,8 +74,12 @@ class Diagnosis:
                     "(check eligibility: some group has no eligible action)")
         rows = "; ".join(f"{r.name} ({r.description})" for r in self.conflict)
         text = f"infeasible: these constraints conflict: {rows}."
+        if self.certificates:
+            text += " Why: " + "; ".join(c.describe() for c in self.certificates) + "."
         if self.fixes:
             text += " Any one of these fixes it: " + "; ".join(f.describe() for f in self.fixes) + "."
+        elif self.certificates:
+            text += " Resolve each of these conflicts."
         else:
             text += " No single one of them can be moved alone to fix it; loosen several."
         return text + " Change them under scenario.constraints."
@@ -74,8 +109,46 @@ def _elastic(A: sp.csr_matrix, rows: tuple[Row, ...], elastic: np.ndarray, view:
     return A @ np.round(x.value)
 
 
+def certificates(view: ScenarioView) -> tuple[Certificate, ...]:
+    """Exact pairwise conflicts between a contact-count floor and one limit row (or the floor alone)."""
+    pairs, rows = view.pairs, view.system.rows
+    out = []
+    for floor in rows:
+        if floor.sense != ">=" or floor.rhs <= 0:
+            continue
+        coef = floor.coefficients(pairs.customer, pairs.action, pairs.cost)
+        if not np.all((coef == 0) | (coef == 1)):
+            continue  # only count floors have this simple certificate
+        counts = coef > 0
+        need = int(round(floor.rhs))
+        candidates = len(np.unique(pairs.customer[counts]))
+        if candidates < need:
+            out.append(Certificate(floor, None, float(need), candidates, candidates))
+            continue
+        for limit in rows:
+            if limit.sense != "<=":
+                continue
+            use = limit.coefficients(pairs.customer, pairs.action, pairs.cost)
+            cheapest = np.full(view.n_customers, np.inf)
+            np.minimum.at(cheapest, pairs.customer[counts], use[counts])
+            cheapest = np.sort(cheapest[np.isfinite(cheapest)])
+            least = float(cheapest[:need].sum())
+            if least > limit.rhs * (1 + 1e-9) + 1e-9:
+                reachable = int(np.searchsorted(np.cumsum(cheapest), limit.rhs * (1 + 1e-9) + 1e-9, side="right"))
+                out.append(Certificate(floor, limit, least, reachable, candidates, float(cheapest[0])))
+    return tuple(out)
+
+
 def diagnose(view: ScenarioView, time_limit: float = 60.0, max_candidates: int = 8) -> Diagnosis:
     pairs, rows = view.pairs, view.system.rows
+    found = certificates(view)
+    if found:
+        named = {r.name: r for c in found for r in (c.floor, c.limit) if r is not None}
+        fixes = ()
+        if len(found) == 1:  # with several conflicts no single move is known to fix them all
+            c = found[0]
+            fixes = (Fix(c.floor, float(c.reachable)),) + (() if c.limit is None else (Fix(c.limit, c.least),))
+        return Diagnosis(tuple(named.values()), fixes, found)
     if not rows or len(pairs) == 0:
         return Diagnosis(tuple(r for r in rows if r.sense == ">=" and r.rhs > 0), ())
     A = view.system.matrix(pairs.customer, pairs.action, pairs.cost)

@@ -7,6 +7,17 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class ShadowPrice:
+    """The marginal estimated net value (dollars) of moving one constraint row's limit by one unit
+    (one dollar of budget, one contact of capacity, one more required contact of a floor): >= 0 for
+    a '<=' row, <= 0 for a '>=' row (a floor costs value)."""
+
+    row: str
+    unit: str
+    value: float
+
+
+@dataclass(frozen=True)
 class SolverReport:
     """status: optimal | stopped_at_limit (time or node limit: the plan is the best found); objective and bound in dollars of estimated net value;
     gap = (bound - objective) / max(1, |objective|)."""
@@ -17,6 +28,7 @@ class SolverReport:
     gap: float
     solve_seconds: float
     time_limited: bool = False
+    shadow_prices: tuple[ShadowPrice, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,15 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import cvxpy as cp
 import numpy as np
 
-from simcore.checks import check_choice, check_mapping, check_scalar
-from simcore.diagnose import diagnose, one_per_customer
-from simcore.errors import InfeasibleError, SolverError
+from simcore.checks import check_bool, check_choice, check_mapping, check_scalar
+from simcore.diagnose import diagnose
+from simcore.errors import InfeasibleError
 from simcore.plan import Plan, SolverReport
 from simcore.scenario import ScenarioView
 from strategies.base import Strategy
+from strategies.pair_program import PairProgram, relative_gap, solve
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ class Milp(Strategy):
     presolve: str = "off"
     mip_lp_solver: str = "ipm"
     highs_options: Mapping[str, float | int | str | bool] = field(default_factory=dict)
-    warn_above_pairs: int = 2_000_000
+    warn_above_pairs: int = 1_000_000
+    hand_over: bool = False  # past warn_above_pairs, solve with the lagrangian strategy instead
 
     def __post_init__(self) -> None:
         where = "strategy.milp"
@@ -42,6 +43,7 @@ class Milp(Strategy):
         check_choice(self.presolve, f"{where}.presolve", ("off", "choose", "on"))
         check_choice(self.mip_lp_solver, f"{where}.mip_lp_solver", ("choose", "simplex", "ipm", "pdlp"))
         check_scalar(self.warn_above_pairs, f"{where}.warn_above_pairs", int, 1)
+        check_bool(self.hand_over, f"{where}.hand_over")
         object.__setattr__(self, "highs_options", check_mapping(self.highs_options, f"{where}.highs_options"))
 
     def options(self) -> dict[str, float | int | str | bool]:
@@ -51,49 +53,33 @@ class Milp(Strategy):
     def select(self, view: ScenarioView, rng: np.random.Generator) -> Plan:
         pairs = view.pairs
         if len(pairs) > self.warn_above_pairs:
+            if self.hand_over:
+                from strategies.lagrangian import Lagrangian
+
+                plan = Lagrangian(highs_options=dict(self.highs_options)).select(view, rng)
+                return Plan(plan.action, plan.solver, _join(
+                    f"handed over to lagrangian: {len(pairs):,} eligible pairs > "
+                    f"strategy.milp.warn_above_pairs={self.warn_above_pairs:,}", plan.note))
             warnings.warn(f"milp: {len(pairs):,} eligible pairs is past strategy.milp.warn_above_pairs="
-                          f"{self.warn_above_pairs:,}; the exact MILP may take very long at this size",
-                          stacklevel=2)
+                          f"{self.warn_above_pairs:,}; the exact MILP may take very long at this size. "
+                          "The lagrangian strategy solves the same problem with a certified gap at scale "
+                          "(strategies=[lagrangian], or strategy.milp.hand_over=true)", stacklevel=2)
         start = time.perf_counter()
         if len(pairs) == 0:
             return self._empty(view, start)
-        A = view.system.matrix(pairs.customer, pairs.action, pairs.cost)
-        le = np.array([r.sense == "<=" for r in view.system.rows], dtype=bool)
-        rhs = np.array([r.rhs for r in view.system.rows])
-        x = cp.Variable(len(pairs), boolean=True)
-        cons = [one_per_customer(pairs.customer, view.n_customers) @ x <= 1]
-        if le.any():
-            cons.append(A[le] @ x <= rhs[le])
-        if (~le).any():
-            cons.append(A[~le] @ x >= rhs[~le])
-        prob = cp.Problem(cp.Maximize(pairs.value_est @ x), cons)
-        try:
-            with warnings.catch_warnings():  # "may be inaccurate" at a limit: we report the proven gap instead
-                warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-                prob.solve(solver=cp.HIGHS, **self.options())
-        except cp.error.SolverError as err:
-            raise SolverError(f"milp: HiGHS failed: {err}") from err
-        status = prob.status
-        if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE, "infeasible_or_unbounded"):
+        rows = view.system.rows
+        prog = PairProgram(pairs.customer, view.n_customers, pairs.value_est,
+                           view.system.matrix(pairs.customer, pairs.action, pairs.cost),
+                           np.array([r.sense == "<=" for r in rows], dtype=bool), np.array([r.rhs for r in rows]))
+        sol = solve(prog, self.options())
+        if sol.status == "infeasible":
             raise InfeasibleError(f"milp: {diagnose(view).message()}")
-        info = prob.solver_stats.extra_stats
-        has_solution = x.value is not None and getattr(info, "primal_solution_status", 2) == 2
-        if status == cp.USER_LIMIT and not has_solution:
-            raise SolverError(f"milp: time limit {self.time_limit} s reached before any feasible plan was "
-                              "found; raise strategy.milp.time_limit or use a scale strategy")
-        if not has_solution:
-            raise SolverError(f"milp: HiGHS ended with status {status!r} and no plan")
-        chosen = np.asarray(x.value) > 0.5
+        chosen = sol.x > 0.5
         action = np.full(view.n_customers, -1, dtype=np.int64)
         action[pairs.customer[chosen]] = pairs.action[chosen]
-        objective = float(pairs.value_est[chosen].sum())
-        # CVXPY hands HiGHS min(-value); HiGHS's dual bound of that is minus our upper bound
-        bound = -float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else objective
-        bound = max(bound, objective)
-        gap = (bound - objective) / max(1.0, abs(objective))
-        limited = status == cp.USER_LIMIT
-        report = SolverReport("stopped_at_limit" if limited else "optimal", objective, bound, gap,
-                              time.perf_counter() - start, limited)
+        gap = relative_gap(sol.objective, sol.bound)
+        limited = sol.status == "stopped_at_limit"
+        report = SolverReport(sol.status, sol.objective, sol.bound, gap, time.perf_counter() - start, limited)
         note = (f"stopped at a solver limit (time_limit={self.time_limit:g} s or a highs_options limit): "
                 f"best plan found, proven gap {gap:.2e}") if limited else ""
         return Plan(action, solver=report, note=note)
@@ -106,3 +92,7 @@ class Milp(Strategy):
         return Plan(
             np.full(view.n_customers, -1, dtype=np.int64),
             solver=SolverReport("optimal", 0.0, 0.0, 0.0, time.perf_counter() - start))
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)

@@ -1,0 +1,163 @@
+"""The one optimization model both exact strategies solve, in CVXPY with HiGHS.
+
+    maximize   value @ x                              (estimated net value, dollars)
+    subject to sum of x over each customer's pairs <= 1   (one action per customer)
+               A[le] @ x <= rhs[le],  A[~le] @ x >= rhs[~le]   (the compiled constraint rows)
+               x binary (or in [0, 1] for the LP relaxation)
+
+over a list of (customer, action) pairs. ``milp`` passes every eligible pair; ``lagrangian`` passes
+the few customers its dual prices leave undecided, with the limits left after the settled ones.
+
+The right-hand sides are CVXPY Parameters and compiled problems are cached per process (keyed by
+everything except the right-hand sides): along a sweep axis that only moves limits (budget,
+capacities, floors), a re-solve skips CVXPY's compile step and starts HiGHS from the previous plan
+(``warm_start``: HiGHS setSolution), which is usually still feasible when a limit is relaxed.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
+
+from simcore.errors import SolverError
+
+HighsOptions = dict[str, float | int | str | bool]
+
+
+@dataclass(frozen=True)
+class PairProgram:
+    """customer: (P,) index in 0..n_customers-1 of each pair's customer; value: (P,) dollars;
+    A: (R, P) coefficients of the rows; le: (R,) True for '<=' rows; rhs: (R,) their limits."""
+
+    customer: np.ndarray
+    n_customers: int
+    value: np.ndarray
+    A: sp.csr_matrix
+    le: np.ndarray
+    rhs: np.ndarray
+
+    def key(self, relax: bool) -> str:
+        """Everything that fixes the compiled problem, but not the right-hand sides."""
+        h = hashlib.blake2b(digest_size=16)
+        A = self.A.tocsr()
+        for arr in (self.customer, self.value, A.data, A.indices, A.indptr, self.le):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        h.update(f"{self.n_customers}|{A.shape}|{relax}".encode())
+        return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class PairSolution:
+    """status: optimal | stopped_at_limit | infeasible. x: (P,) in [0, 1] (0/1 unless relaxed), None
+    when infeasible. bound: HiGHS's proven upper bound on value @ x. duals: (R,) for a relaxation,
+    the marginal objective value of one more unit of each row's rhs (>= 0 for a '<=' row, <= 0 for a
+    '>=' row); None for a MILP."""
+
+    status: str
+    x: np.ndarray | None
+    objective: float
+    bound: float
+    duals: np.ndarray | None
+    seconds: float
+
+
+@dataclass
+class _Compiled:
+    problem: cp.Problem
+    x: cp.Variable
+    rhs_le: cp.Parameter | None
+    rhs_ge: cp.Parameter | None
+    con_le: cp.Constraint | None
+    con_ge: cp.Constraint | None
+
+
+_CACHE: OrderedDict[str, _Compiled] = OrderedDict()
+_CACHE_SIZE = 2  # one population's MILP plus its LP relaxation; compiled problems can be large
+
+
+def _compile(prog: PairProgram, relax: bool) -> _Compiled:
+    x = cp.Variable(len(prog.value), nonneg=relax, boolean=not relax)
+    incidence = sp.csr_matrix((np.ones(len(prog.customer)), (prog.customer, np.arange(len(prog.customer)))),
+                              shape=(prog.n_customers, len(prog.customer)))
+    cons = [incidence @ x <= 1]
+    if relax:
+        cons.append(x <= 1)
+    out = _Compiled(None, x, None, None, None, None)  # type: ignore[arg-type]
+    le = prog.le
+    if le.any():
+        out.rhs_le = cp.Parameter(int(le.sum()))
+        out.con_le = prog.A[le] @ x <= out.rhs_le
+        cons.append(out.con_le)
+    if (~le).any():
+        out.rhs_ge = cp.Parameter(int((~le).sum()))
+        out.con_ge = prog.A[~le] @ x >= out.rhs_ge
+        cons.append(out.con_ge)
+    out.problem = cp.Problem(cp.Maximize(prog.value @ x), cons)
+    return out
+
+
+def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: str = "milp") -> PairSolution:
+    """Solve with HiGHS; ``what`` names the caller in errors. Raises SolverError when HiGHS fails or
+    stops at a limit before finding any feasible plan."""
+    start = time.perf_counter()
+    key = prog.key(relax)
+    compiled = _CACHE.pop(key, None)
+    warm = compiled is not None
+    if compiled is None:
+        compiled = _compile(prog, relax)
+    _CACHE[key] = compiled
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    if compiled.rhs_le is not None:
+        compiled.rhs_le.value = prog.rhs[prog.le]
+    if compiled.rhs_ge is not None:
+        compiled.rhs_ge.value = prog.rhs[~prog.le]
+    if relax:  # MIP-only options would make HiGHS reject the LP
+        options = {k: v for k, v in options.items() if not k.startswith("mip_")}
+    try:
+        with warnings.catch_warnings():  # "may be inaccurate" at a limit: we report the proven gap instead
+            warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+            compiled.problem.solve(solver=cp.HIGHS, warm_start=warm and not relax, **options)
+    except cp.error.SolverError as err:
+        raise SolverError(f"{what}: HiGHS failed: {err}") from err
+    seconds = time.perf_counter() - start
+    status = compiled.problem.status
+    if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE, "infeasible_or_unbounded"):
+        return PairSolution("infeasible", None, -np.inf, -np.inf, None, seconds)
+    x = compiled.x.value
+    info = compiled.problem.solver_stats.extra_stats
+    has_solution = x is not None and (relax or getattr(info, "primal_solution_status", 2) == 2)
+    if not has_solution:
+        if status == cp.USER_LIMIT:
+            raise SolverError(f"{what}: a solver limit (time_limit={options.get('time_limit')}) was reached "
+                              "before any feasible plan was found; raise it, or use the lagrangian strategy")
+        raise SolverError(f"{what}: HiGHS ended with status {status!r} and no plan")
+    x = np.asarray(x, dtype=float)
+    if relax:
+        x = np.clip(x, 0.0, 1.0)
+        objective = float(prog.value @ x)
+        duals = np.zeros(len(prog.rhs))
+        if compiled.con_le is not None:
+            duals[prog.le] = np.asarray(compiled.con_le.dual_value, float)
+        if compiled.con_ge is not None:
+            duals[~prog.le] = -np.asarray(compiled.con_ge.dual_value, float)
+        return PairSolution("optimal", x, objective, objective, duals, seconds)
+    x = (x > 0.5).astype(float)
+    objective = float(prog.value @ x)
+    # CVXPY hands HiGHS min(-value); HiGHS's dual bound of that is minus our upper bound
+    dual_bound = getattr(info, "mip_dual_bound", np.nan)
+    bound = -float(dual_bound) if np.isfinite(dual_bound) else objective
+    limited = status == cp.USER_LIMIT
+    return PairSolution("stopped_at_limit" if limited else "optimal", x, objective, max(bound, objective),
+                        None, seconds)
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """(bound - objective) / max(1, |objective|): the certified distance to optimal."""
+    return max(0.0, bound - objective) / max(1.0, abs(objective))
