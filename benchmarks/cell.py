@@ -46,5 +46,6 @@ def run_strategy(scenario: Scenario, name: str, strategy: Strategy, seed: np.ran
     if plan.solver is not None:
         s = plan.solver
         record.update({"solver_status": s.status, "objective": s.objective, "bound": s.bound, "gap": s.gap,
-                       "solve_time_s": s.solve_seconds, "time_limited": s.time_limited})
+                       "solve_time_s": s.solve_seconds, "time_limited": s.time_limited,
+                       **{f"shadow.{p.row}": p.value for p in s.shadow_prices}})
     return StrategyResult(name, "ok", record, plan, evaluation)

@@ -1,0 +1,96 @@
+"""The infeasibility diagnosis, for milp and lagrangian alike: a table of constraint sets that cannot
+be met, each with the conflict and the exact moves the error message must name."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simcore.catalog import Catalog
+from simcore.constraints import ConstraintSet
+from simcore.diagnose import certificates
+from simcore.errors import InfeasibleError
+from simcore.scenario import Scenario
+from strategies.lagrangian import Lagrangian
+from strategies.milp import Milp
+from tests.conftest import tiny_population
+
+EMAIL = {"id": "email", "channel": "email", "cost": 2.0, "uplift": 0.1}
+PUSH = {"id": "push", "channel": "push", "cost": 0.5, "uplift": 0.05}
+ONLY_B = {"id": "call", "channel": "call", "cost": 1.0, "uplift": 0.2, "segments": ["B"]}
+HIGH_RISK_60 = {"name": "high_risk", "risk_tiers": ["high"], "min_share": 0.6}
+
+
+def world(actions, segments=None, **constraints) -> Scenario:
+    """10 high-risk customers (segments A and B, 5 each unless given), CLV $100."""
+    population = tiny_population(churn_true=[0.8] * 10, clv_true=[100.0] * 10,
+                                 segments=segments or ["A"] * 5 + ["B"] * 5)
+    catalog = Catalog(actions=actions)
+    return Scenario.assemble("diag", population, catalog, ConstraintSet(**constraints),
+                             catalog.eligibility(population), effect_true=None, rng=np.random.default_rng(0))
+
+
+CASES = {
+    # a floor needs 6 contacts at $2 = $12; the budget is $7
+    "budget vs floor": (
+        dict(actions=[EMAIL], budget=7.0, coverage_floors=[HIGH_RISK_60]),
+        ["coverage[high_risk] needs 6 contacts", "costs $12.00; budget is $7.00",
+         "budget must rise from $7.00 to $12.00", "coverage[high_risk] must fall from 6 contacts to 3 contacts"]),
+    # email is the only contact and is capped at 4
+    "capacity vs floor": (
+        dict(actions=[EMAIL], channel_capacities=[{"channels": ["email"], "limit": 4}], coverage_floors=[HIGH_RISK_60]),
+        ["at least 6 count against capacity[email] (limit 4)",
+         "capacity[email] must rise from 4 contacts to 6 contacts",
+         "coverage[high_risk] must fall from 6 contacts to 4 contacts"]),
+    "contact cap vs fairness floor": (
+        dict(actions=[EMAIL, PUSH], max_contacts=5, fairness_floor=0.8),
+        ["max_contacts", "fairness[A]", "fairness[B]"]),
+    "saturation cap vs floor": (
+        dict(actions=[PUSH], saturation_cap=0.2, coverage_floors=[HIGH_RISK_60]),
+        ["saturation[push] must rise from 2 contacts to 6 contacts"]),
+    # only segment B can be called, and the floor is on segment A
+    "floor with no eligible action": (
+        dict(actions=[ONLY_B], coverage_floors=[{"name": "a_group", "segments": ["A"], "min_share": 0.4}]),
+        ["coverage[a_group] needs 2 contacts, but only 0 of its customers have an eligible contact action"]),
+    # each floor alone fits the budget ($6 each); together they need $12 > $10: no pair of rows explains it,
+    # the elastic MILP finds the three-row conflict
+    "two floors and a budget": (
+        dict(actions=[EMAIL], budget=10.0,
+             coverage_floors=[{"name": "a", "segments": ["A"], "min_share": 0.6},
+                              {"name": "b", "segments": ["B"], "min_share": 0.6}]),
+        ["budget (spend <= $10.00)", "coverage[a]", "coverage[b]", "budget must rise from $10.00 to $12.00"]),
+}
+
+
+@pytest.mark.parametrize("strategy", [Milp(), Lagrangian()], ids=["milp", "lagrangian"])
+@pytest.mark.parametrize("case", CASES)
+def test_infeasible_constraint_sets_name_the_conflict_and_the_moves(case, strategy):
+    spec, expected = CASES[case]
+    sc = world(**spec)
+    with pytest.raises(InfeasibleError) as err:
+        strategy.select(sc.view, np.random.default_rng(0))
+    message = str(err.value)
+    assert message.startswith(("milp: infeasible", "lagrangian: infeasible"))
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} not in: {message}"
+
+
+def test_the_elastic_step_only_runs_when_no_pair_of_rows_explains_it():
+    assert certificates(world(**CASES["budget vs floor"][0]).view)
+    assert not certificates(world(**CASES["two floors and a budget"][0]).view)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_suggested_move_makes_the_problem_feasible(case):
+    """A fix the message offers must really work: apply it and solve."""
+    from simcore.diagnose import diagnose
+
+    spec, _ = CASES[case]
+    diagnosis = diagnose(world(**spec).view)
+    assert diagnosis.fixes or len(diagnosis.certificates) > 1, "one conflict always comes with its moves"
+    for fix in diagnosis.fixes:
+        sc = world(**spec)
+        rows = tuple(r if r.name != fix.row.name else type(r)(**{**r.__dict__, "rhs": fix.needed})
+                     for r in sc.system.rows)
+        view = type(sc.view)(**{**sc.view.__dict__, "system": type(sc.system)(rows)})
+        plan = Milp().select(view, np.random.default_rng(0))
+        assert plan.solver.status == "optimal", fix.describe()
