@@ -26,6 +26,10 @@ the dual method does; min_z L(z) equals the LP relaxation. Steps:
 3. Integer plan: a MILP (CVXPY + HiGHS) over the open customers with the settled ones fixed. A basic
    LP solution has at most as many fractional customers as rows, so the plan is within a hair of
    the bound; the reported gap says how close. A plan is never returned if it breaks a row.
+4. Reduced-cost fixing: any plan x is worth at most L(z) minus the margins its customers give up,
+   so in every plan better than the one found, customers whose margin exceeds L(z) - objective keep
+   their best choice. When few customers remain (``exact_set``), a MILP over them proves a bound for
+   the whole problem and often finds the optimum (small worlds: the exact optimum, certified).
 
 The per-customer step only needs sums over customers, so the population is held in chunks and every
 pass is a map over chunks and a sum: locally (one process) or on a Dask cluster (``backend: dask``),
@@ -283,13 +287,16 @@ class DaskChunks(LocalChunks):
 
 @dataclass(frozen=True)
 class Lagrangian(Strategy):
-    """working_set: customers kept open for the exact LP and the integer repair; rounds: working-set
-    rounds before giving up on an exact LP dual (the bound stays certified either way);
+    """gap: the certified relative gap the integer repair aims for (HiGHS stops within half of it);
+    working_set: customers kept open for the exact LP and the first integer repair; exact_set: the
+    most customers the reduced-cost-fixing step re-solves (0 = never); rounds: working-set rounds
+    before giving up on an exact LP dual (the bound stays certified either way);
     tau_stages: smoothing temperatures of the dual, as fractions of the mean positive pair value;
     chunk_size: customers per chunk; backend: local | dask (address: a scheduler, null = a local
     cluster); highs_options: passed to HiGHS for the restricted LP and MILP."""
 
     working_set: int = 300
+    exact_set: int = 400
     rounds: int = 8
     tau_stages: tuple[float, ...] = (0.1, 0.01, 0.001)
     dual_iterations: int = 200
@@ -303,6 +310,7 @@ class Lagrangian(Strategy):
     def __post_init__(self) -> None:
         where = "strategy.lagrangian"
         check_scalar(self.working_set, f"{where}.working_set", int, 1)
+        check_scalar(self.exact_set, f"{where}.exact_set", int, 0)
         check_scalar(self.rounds, f"{where}.rounds", int, 1)
         stages = tuple(self.tau_stages)
         if not stages:
@@ -351,7 +359,7 @@ class Lagrangian(Strategy):
         width = min(n, self.working_set)
         keep = np.empty(0, dtype=np.int64)
         for _ in range(self.rounds):
-            part = self._restricted(coupling, store, z, width, keep)
+            part = self._restricted(coupling, store, z, self._cut(coupling, store, z, width), keep)
             lp = solve(part.program, self.options(bound), relax=True, what="lagrangian")
             if lp.status == "infeasible":
                 width = self._widen(view, part, width)  # the settled choices leave the open ones too little room
@@ -365,19 +373,35 @@ class Lagrangian(Strategy):
             if not moved.any() or moved.sum() > 4 * width:
                 break  # exact LP duals (no settled customer changes its mind), or a jump too wide to chase
             keep = np.union1d(keep, np.flatnonzero(moved))
-        while True:  # the integer plan, over the customers closest to indifference at the final prices
-            part = self._restricted(coupling, store, z, width, np.empty(0, dtype=np.int64))
+        none = np.empty(0, dtype=np.int64)
+        while True:  # a first integer plan, over the customers closest to indifference at these prices
+            part = self._restricted(coupling, store, z, self._cut(coupling, store, z, width), none)
             mip = solve(part.program, self.options(bound), relax=False, what="lagrangian")
             if mip.status != "infeasible":
                 break
             width = self._widen(view, part, width)
+        objective = part.settled.value + mip.objective
+        if len(part.ids) >= n:  # nothing was settled: HiGHS's own bound is a bound on the whole problem
+            bound = min(bound, mip.bound)
+        # Reduced-cost fixing. For any feasible plan x, value(x) <= L(z) - sum_i loss_i, where loss_i is
+        # what customer i gives up against its best choice at prices z. So in every plan better than
+        # this one, each customer whose margin exceeds L(z) - objective keeps its best choice: the MILP
+        # over the others, with those fixed, finds the optimum and proves a bound for the whole problem.
+        cut = (bound - objective) * (1 + 1e-9) + 1e-9
+        if len(part.ids) < n and bound - objective > self.gap * 1e-3 * max(1.0, abs(bound)):
+            margins = store.choices(coupling, z, margin=True)
+            if len(part.ids) < (margins < cut).sum() <= self.exact_set:
+                exact = self._restricted(coupling, store, z, cut, none)
+                sharp = solve(exact.program, {**self.options(bound), "time_limit": min(self.time_limit, 60.0)},
+                              relax=False, what="lagrangian")
+                if sharp.status != "infeasible":
+                    bound = min(bound, max(objective, exact.settled.value + sharp.bound))
+                    if exact.settled.value + sharp.objective > objective:
+                        part, mip, objective = exact, sharp, exact.settled.value + sharp.objective
         action = store.choices(coupling, z)
         action[part.ids] = -1
         chosen = mip.x > 0.5
         action[part.ids[part.customer[chosen]]] = part.action[chosen]
-        objective = part.settled.value + mip.objective
-        if len(part.ids) >= n:  # nothing was settled: HiGHS's own bound is a bound on the whole problem
-            bound = min(bound, mip.bound)
         bound = max(bound, objective)
         gap = relative_gap(objective, bound)
         prices = tuple(ShadowPrice(name, unit, float(p)) for name, unit, p in zip(coupling.names, coupling.units, z))
@@ -422,12 +446,16 @@ class Lagrangian(Strategy):
         return s.exact + float(z @ coupling.rhs)
 
     @staticmethod
-    def _restricted(coupling: Coupling, store: LocalChunks, z: np.ndarray, width: int,
-                    keep: np.ndarray) -> Restricted:
-        """Settle all but the ``width`` customers with the smallest margins (plus ``keep``); the
-        program over the open ones with the limits the settled ones leave."""
+    def _cut(coupling: Coupling, store: LocalChunks, z: np.ndarray, width: int) -> float:
+        """The margin below which exactly the ``width`` closest customers fall (inf: all of them)."""
         margins = store.choices(coupling, z, margin=True)
-        cut = np.inf if width >= len(margins) else float(np.partition(margins, width)[width])
+        return np.inf if width >= len(margins) else float(np.partition(margins, width)[width])
+
+    @staticmethod
+    def _restricted(coupling: Coupling, store: LocalChunks, z: np.ndarray, cut: float,
+                    keep: np.ndarray) -> Restricted:
+        """Settle every customer whose margin at prices z is >= cut (and not in ``keep``) at its best
+        choice; the program over the open ones with the limits the settled ones leave."""
         settled = store.map_sum(lambda c: c.settle(coupling, z, cut, keep))
         ids = np.sort(settled.open_ids)
         value, cost, w = store.rows(ids)
