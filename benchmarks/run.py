@@ -1,6 +1,8 @@
-"""The main job: every chosen strategy on one scenario, compared honestly.
+"""The main job: every chosen strategy on one scenario, compared honestly; or, with a ``sweep``
+node in the config, a sweep of such runs (benchmarks/sweep.py).
 
     python -m benchmarks.run scenario=nba_engine seed=7 strategies=[milp,random]
+    python -m benchmarks.run +sweep=budget_sensitivity
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from omegaconf import DictConfig
 from benchmarks.cell import run_strategy
 from benchmarks.config import instantiate, selected_strategies, strategy_params
 from benchmarks.outputs import comparison_table, write_run
+from benchmarks.sweep import run_sweep
+from benchmarks.report import write_report
 from benchmarks.tracking import TrackingSettings, log_strategy_runs
 from simcore.checks import build, check_scalar
 from simcore.errors import RetentionBenchError
@@ -49,13 +53,19 @@ def run(cfg: DictConfig, run_dir: Path) -> pd.DataFrame:
         if isinstance(rec.get("note"), str) and rec["note"]:
             print(f"  * {rec['strategy']}: {rec['note']}")
     print(f"\nresults, plans and scenario written to {run_dir}")
+    if cfg.get("report", True):  # report=false skips the figures and report.html (a few seconds)
+        print(f"report: {write_report(run_dir)[0]}")
     return table
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     try:
-        run(cfg, Path(HydraConfig.get().runtime.output_dir))
+        run_dir = Path(HydraConfig.get().runtime.output_dir)
+        if cfg.get("sweep") is not None:
+            run_sweep(cfg, run_dir)
+        else:
+            run(cfg, run_dir)
     except RetentionBenchError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)

@@ -21,7 +21,7 @@ STRATEGIES = sorted(p.stem for p in (CONF / "strategy").glob("*.yaml"))
 
 def compose_config(*overrides: str):
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose("config", overrides=["tracking=off", *overrides])
+        return compose("config", overrides=["tracking=off", "report=false", *overrides])
 
 
 def tiny_population(churn_true, clv_true, churn_est=None, clv_est=None, segments=None, revenue=None) -> Population:
