@@ -48,7 +48,7 @@ from threadpoolctl import threadpool_limits
 
 from simcore.checks import check_choice, check_mapping, check_scalar
 from simcore.diagnose import certificates, diagnose
-from simcore.errors import InfeasibleError, SolverError
+from simcore.errors import ConfigError, InfeasibleError
 from simcore.plan import Plan, ShadowPrice, SolverReport
 from simcore.scenario import ScenarioView
 from strategies.base import Strategy
@@ -314,10 +314,7 @@ class Lagrangian(Strategy):
         check_scalar(self.rounds, f"{where}.rounds", int, 1)
         stages = tuple(self.tau_stages)
         if not stages:
-            raise_empty = f"{where}.tau_stages = []: give at least one temperature, e.g. [0.1, 0.01, 0.001]"
-            from simcore.errors import ConfigError
-
-            raise ConfigError(raise_empty)
+            raise ConfigError(f"{where}.tau_stages = []: give at least one temperature, e.g. [0.1, 0.01, 0.001]")
         for i, t in enumerate(stages):
             check_scalar(t, f"{where}.tau_stages[{i}]", float, 0.0, min_inclusive=False)
         object.__setattr__(self, "tau_stages", tuple(float(t) for t in stages))

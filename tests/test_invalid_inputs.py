@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
@@ -24,6 +23,7 @@ from simcore.evaluate import EvaluationSettings
 from simcore.population import EstimateError, FilePopulation, SegmentSpec, SyntheticPopulation
 from simcore.scenario import ScenarioDir
 from strategies.clv_top_n import ClvTopN
+from strategies.lagrangian import Lagrangian
 from strategies.milp import Milp
 from strategies.nba_rules import NbaRules
 
@@ -105,6 +105,18 @@ DIRECT = [
                  id="tracking-enabled-not-bool"),
     pytest.param(lambda: Milp(highs_options=5), r"highs_options = 5: must be a mapping",
                  id="milp-highs-options-not-mapping"),
+    pytest.param(lambda: Lagrangian(tau_stages=[]), r"strategy\.lagrangian\.tau_stages = \[\]: give at least one",
+                 id="lagrangian-no-temperature"),
+    pytest.param(lambda: Lagrangian(tau_stages=[0.1, -1]), r"strategy\.lagrangian\.tau_stages\[1\] = -1",
+                 id="lagrangian-negative-temperature"),
+    pytest.param(lambda: Lagrangian(backend="spark"),
+                 r"strategy\.lagrangian\.backend = 'spark': must be one of local, dask", id="lagrangian-backend"),
+    pytest.param(lambda: Lagrangian(working_set=0), r"strategy\.lagrangian\.working_set = 0: must be >= 1",
+                 id="lagrangian-working-set-zero"),
+    pytest.param(lambda: Lagrangian(gap=2.0), r"strategy\.lagrangian\.gap = 2\.0?: must be <= 1",
+                 id="lagrangian-gap-above-one"),
+    pytest.param(lambda: Milp(hand_over="yes"), r"strategy\.milp\.hand_over = 'yes': must be true or false",
+                 id="milp-hand-over-not-bool"),
 ]
 
 
