@@ -245,9 +245,9 @@ class LocalChunks:
         pass
 
 
-class DaskChunks(LocalChunks):
+class DaskChunks:
     """Chunks held by the workers of a Dask cluster: each pass sends the prices and sums the
-    workers' answers; the population is scattered once."""
+    workers' answers; the population is scattered once. Same methods as LocalChunks."""
 
     def __init__(self, chunks: list[Chunk], address: str | None) -> None:
         from distributed import Client, LocalCluster
@@ -283,6 +283,9 @@ class DaskChunks(LocalChunks):
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+ChunkStore = LocalChunks | DaskChunks
 
 
 @dataclass(frozen=True)
@@ -350,7 +353,7 @@ class Lagrangian(Strategy):
         finally:
             store.close()
 
-    def _solve(self, view: ScenarioView, coupling: Coupling, store: LocalChunks, start: float) -> Plan:
+    def _solve(self, view: ScenarioView, coupling: Coupling, store: ChunkStore, start: float) -> Plan:
         n = view.n_customers
         z, bound = self._dual(view, coupling, store)
         width = min(n, self.working_set)
@@ -413,7 +416,7 @@ class Lagrangian(Strategy):
             raise InfeasibleError(f"lagrangian: {diagnose(view).message()}")
         return min(view.n_customers, 4 * width)
 
-    def _dual(self, view: ScenarioView, coupling: Coupling, store: LocalChunks) -> tuple[np.ndarray, float]:
+    def _dual(self, view: ScenarioView, coupling: Coupling, store: ChunkStore) -> tuple[np.ndarray, float]:
         """Approximately minimize L: smoothed L-BFGS-B in temperature stages. Returns prices and the
         best (smallest) exact L seen: a certified upper bound."""
         positive = view.pairs.value_est[view.pairs.value_est > 0]
@@ -438,18 +441,18 @@ class Lagrangian(Strategy):
         return best[1], best[0]
 
     @staticmethod
-    def _bound(coupling: Coupling, store: LocalChunks, z: np.ndarray) -> float:
+    def _bound(coupling: Coupling, store: ChunkStore, z: np.ndarray) -> float:
         s = store.map_sum(lambda c: c.sums(coupling, z, 0.0))
         return s.exact + float(z @ coupling.rhs)
 
     @staticmethod
-    def _cut(coupling: Coupling, store: LocalChunks, z: np.ndarray, width: int) -> float:
+    def _cut(coupling: Coupling, store: ChunkStore, z: np.ndarray, width: int) -> float:
         """The margin below which exactly the ``width`` closest customers fall (inf: all of them)."""
         margins = store.choices(coupling, z, margin=True)
         return np.inf if width >= len(margins) else float(np.partition(margins, width)[width])
 
     @staticmethod
-    def _restricted(coupling: Coupling, store: LocalChunks, z: np.ndarray, cut: float,
+    def _restricted(coupling: Coupling, store: ChunkStore, z: np.ndarray, cut: float,
                     keep: np.ndarray) -> Restricted:
         """Settle every customer whose margin at prices z is >= cut (and not in ``keep``) at its best
         choice; the program over the open ones with the limits the settled ones leave."""
