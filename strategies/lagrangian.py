@@ -37,9 +37,12 @@ where each worker keeps its chunks and only price vectors and row sums travel.
 """
 from __future__ import annotations
 
+import functools
+import operator
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import scipy.optimize
@@ -53,6 +56,8 @@ from simcore.plan import Plan, ShadowPrice, SolverReport
 from simcore.scenario import ScenarioView
 from strategies.base import Strategy
 from strategies.pair_program import PairProgram, relative_gap, solve
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -217,37 +222,46 @@ def chunks_of(view: ScenarioView, weights: np.ndarray, size: int) -> list[Chunk]
             for s in range(0, view.n_customers, size)]
 
 
-class LocalChunks:
-    """Chunks in this process."""
+class ChunkStore:
+    """Where the chunks live. Every pass over customers is ``_map(fn)``, fn applied to each chunk,
+    so the passes are written once; stores differ only in where fn runs."""
 
-    def __init__(self, chunks: list[Chunk]) -> None:
-        self.chunks = chunks
+    def _map(self, fn: Callable[[Chunk], T]) -> list[T]:
+        raise NotImplementedError
 
     def map_sum(self, fn: Callable[[Chunk], Sums | Settled]) -> Sums | Settled:
-        out = fn(self.chunks[0])
-        for c in self.chunks[1:]:
-            out = out + fn(c)
-        return out
+        return functools.reduce(operator.add, self._map(fn))
 
     def choices(self, coupling: Coupling, z: np.ndarray, margin: bool = False) -> np.ndarray:
         """(N,) best action of every customer at prices z (or, with margin=True, its margin)."""
-        return np.concatenate([c.choices(coupling, z)[int(margin)] for c in self.chunks])
+        return np.concatenate(self._map(lambda c: c.choices(coupling, z)[int(margin)]))
 
     def rows(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """value, cost (len(ids), K) and weights (len(ids), U) of the given customers (sorted ids)."""
-        firsts = np.array([c.first for c in self.chunks])
-        which = np.searchsorted(firsts, ids, side="right") - 1
-        parts = [(c.value[ids[which == j] - c.first], c.cost[ids[which == j] - c.first],
-                  c.weights[ids[which == j] - c.first]) for j, c in enumerate(self.chunks)]
+        def take(c: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            local = ids[(ids >= c.first) & (ids < c.first + len(c.value))] - c.first
+            return c.value[local], c.cost[local], c.weights[local]
+
+        parts = self._map(take)
         return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
 
     def close(self) -> None:
         pass
 
 
-class DaskChunks:
-    """Chunks held by the workers of a Dask cluster: each pass sends the prices and sums the
-    workers' answers; the population is scattered once. Same methods as LocalChunks."""
+class LocalChunks(ChunkStore):
+    """Chunks in this process."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        self.chunks = chunks
+
+    def _map(self, fn: Callable[[Chunk], T]) -> list[T]:
+        return [fn(c) for c in self.chunks]
+
+
+class DaskChunks(ChunkStore):
+    """Chunks held by the workers of a Dask cluster, scattered once: each pass sends a small
+    function (prices inside) and gathers small answers (sums, or the rows of a few customers)."""
 
     def __init__(self, chunks: list[Chunk], address: str | None) -> None:
         from distributed import Client, LocalCluster
@@ -255,29 +269,10 @@ class DaskChunks:
         self._cluster = None if address else LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                                           dashboard_address=None)
         self.client = Client(address or self._cluster)
-        self.firsts = np.array([c.first for c in chunks])
         self.futures = self.client.scatter(chunks, broadcast=False)
 
-    def map_sum(self, fn: Callable[[Chunk], Sums | Settled]) -> Sums | Settled:
-        parts = self.client.gather(self.client.map(fn, self.futures, pure=False))
-        out = parts[0]
-        for p in parts[1:]:
-            out = out + p
-        return out
-
-    def choices(self, coupling: Coupling, z: np.ndarray, margin: bool = False) -> np.ndarray:
-        return np.concatenate(self.client.gather(
-            self.client.map(lambda c: c.choices(coupling, z)[int(margin)], self.futures, pure=False)))
-
-    def rows(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        which = np.searchsorted(self.firsts, ids, side="right") - 1
-
-        def take(c: Chunk, local: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            return c.value[local], c.cost[local], c.weights[local]
-
-        parts = self.client.gather([self.client.submit(take, f, ids[which == j] - self.firsts[j], pure=False)
-                                    for j, f in enumerate(self.futures)])
-        return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
+    def _map(self, fn: Callable[[Chunk], T]) -> list[T]:
+        return self.client.gather(self.client.map(fn, self.futures, pure=False))
 
     def close(self) -> None:
         self.client.close()
@@ -285,7 +280,6 @@ class DaskChunks:
             self._cluster.close()
 
 
-ChunkStore = LocalChunks | DaskChunks
 
 
 @dataclass(frozen=True)
