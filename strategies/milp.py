@@ -67,11 +67,7 @@ class Milp(Strategy):
         start = time.perf_counter()
         if len(pairs) == 0:
             return self._empty(view, start)
-        rows = view.system.rows
-        prog = PairProgram(pairs.customer, view.n_customers, pairs.value_est,
-                           view.system.matrix(pairs.customer, pairs.action, pairs.cost),
-                           np.array([r.sense == "<=" for r in rows], dtype=bool), np.array([r.rhs for r in rows]))
-        sol = solve(prog, self.options())
+        sol = solve(PairProgram.of(view), self.options())
         if sol.status == "infeasible":
             raise InfeasibleError(f"milp: {diagnose(view).message()}")
         chosen = sol.x > 0.5

@@ -25,7 +25,9 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
+from simcore.diagnose import one_per_customer
 from simcore.errors import SolverError
+from simcore.scenario import ScenarioView
 
 HighsOptions = dict[str, float | int | str | bool]
 
@@ -41,6 +43,13 @@ class PairProgram:
     A: sp.csr_matrix
     le: np.ndarray
     rhs: np.ndarray
+
+    @classmethod
+    def of(cls, view: ScenarioView) -> "PairProgram":
+        """The whole problem of a scenario: every eligible pair, every compiled row."""
+        p, rows = view.pairs, view.system.rows
+        return cls(p.customer, view.n_customers, p.value_est, view.system.matrix(p.customer, p.action, p.cost),
+                   np.array([r.sense == "<=" for r in rows], dtype=bool), np.array([r.rhs for r in rows], dtype=float))
 
     def key(self, relax: bool) -> str:
         """Everything that fixes the compiled problem, but not the right-hand sides."""
@@ -83,9 +92,7 @@ _CACHE_SIZE = 2  # one population's MILP plus its LP relaxation; compiled proble
 
 def _compile(prog: PairProgram, relax: bool) -> _Compiled:
     x = cp.Variable(len(prog.value), nonneg=relax, boolean=not relax)
-    incidence = sp.csr_matrix((np.ones(len(prog.customer)), (prog.customer, np.arange(len(prog.customer)))),
-                              shape=(prog.n_customers, len(prog.customer)))
-    cons = [incidence @ x <= 1]
+    cons = [one_per_customer(prog.customer, prog.n_customers) @ x <= 1]
     if relax:
         cons.append(x <= 1)
     out = _Compiled(None, x, None, None, None, None)  # type: ignore[arg-type]

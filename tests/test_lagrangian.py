@@ -66,10 +66,7 @@ def test_matches_milp_on_every_preset(name):
 
 
 def full_lp_duals(view) -> np.ndarray:
-    p, rows = view.pairs, view.system.rows
-    prog = PairProgram(p.customer, view.n_customers, p.value_est, view.system.matrix(p.customer, p.action, p.cost),
-                       np.array([r.sense == "<=" for r in rows]), np.array([r.rhs for r in rows]))
-    return solve(prog, {}, relax=True).duals
+    return solve(PairProgram.of(view), {}, relax=True).duals
 
 
 def test_shadow_prices_are_the_lp_duals_of_the_whole_problem():
