@@ -51,9 +51,6 @@ def write_run(directory: Path, scenario: Scenario, results: list[StrategyResult]
 
 def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
     """The printed summary: one line per strategy, true net value with its Monte Carlo interval."""
-    def money(v: float) -> str:
-        return "" if pd.isna(v) else f"{v:,.0f}"
-
     rows = []
     for rec in table.to_dict("records"):
         ok = rec.get("status") == "ok"
@@ -71,6 +68,11 @@ def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
             "runtime s": f"{rec['runtime_s']:.2f}" if not pd.isna(rec.get("runtime_s", np.nan)) else "",
         })
     return pd.DataFrame(rows)
+
+
+def money(value: object) -> str:
+    """Whole dollars with thousands separators; "" for a missing value."""
+    return "" if value is None or pd.isna(value) else f"{float(value):,.0f}"
 
 
 def _text(value: object) -> str:

@@ -30,7 +30,7 @@ from omegaconf import OmegaConf
 
 from benchmarks import figures as F
 from benchmarks import stats
-from benchmarks.outputs import comparison_table
+from benchmarks.outputs import comparison_table, money
 from simcore.errors import ConfigError, RetentionBenchError
 
 PACKAGES = ("numpy", "pandas", "cvxpy", "highspy", "mlflow", "seaborn", "matplotlib", "hydra-core", "joblib",
@@ -217,10 +217,10 @@ def sweep_summary(results: pd.DataFrame, axes: list[str], level: float = 0.95) -
         skipped = ", ".join(f"{rec[f'n_{s}']} {s}" for s in stats.STATUSES if s != "ok" and rec[f"n_{s}"])
         rows.append({**{a[len(F.AXIS_PREFIX):]: F.level_text(rec[a]) for a in axes}, "strategy": rec["strategy"],
                      "ok / replicates": f"{rec['n_ok']} / {rec['n_rows']}" + (f" ({skipped})" if skipped else ""),
-                     "net value (true) $": _money(rec["net_value_mean"]),
+                     "net value (true) $": money(rec["net_value_mean"]),
                      f"{level:.0%} interval $": _interval(rec["net_value_lo"], rec["net_value_hi"]),
                      "ROI": _num(rec["roi_mean"], 2), "treated": _num(rec["treated_mean"], 1),
-                     "spend $": _money(rec["spend_mean"]),
+                     "spend $": money(rec["spend_mean"]),
                      **({"feasible": _pct(feasible.get(tuple(rec[k] for k in keys)))} if feasible is not None else {})})
     return pd.DataFrame(rows)
 
@@ -238,7 +238,7 @@ def paired_table(results: pd.DataFrame, axes: list[str], reference: str, level: 
         verdict = ("no pairs: a row is not ok" if rec["n_pairs"] == 0 else "too few pairs" if pd.isna(lo)
                    else "better" if lo > 0 else "worse" if hi < 0 else "no clear difference")
         rows.append({**{a[len(F.AXIS_PREFIX):]: F.level_text(rec[a]) for a in axes}, "strategy": rec["strategy"],
-                     "pairs": int(rec["n_pairs"]), f"net value - {reference} $": _money(rec["net_value_diff_mean"]),
+                     "pairs": int(rec["n_pairs"]), f"net value - {reference} $": money(rec["net_value_diff_mean"]),
                      f"{level:.0%} interval $": _interval(lo, hi), "verdict": verdict})
     return pd.DataFrame(rows)
 
@@ -593,10 +593,6 @@ def write_report(run_dir: Path) -> tuple[Path, Path]:
 
 # ---------------------------------------------------------------------------------------------
 # formatting
-
-
-def _money(value: object) -> str:
-    return "" if value is None or pd.isna(value) else f"{float(value):,.0f}"
 
 
 def _num(value: object, digits: int) -> str:
