@@ -31,6 +31,14 @@ from simcore.scenario import ScenarioView
 
 HighsOptions = dict[str, float | int | str | bool]
 
+# Branch-and-bound settings for every MILP solved here (the caller's options override them). On this
+# shape the integrality gap is tiny and HiGHS's root work dominates; its symmetry search and feasibility
+# jump find nothing useful. Measured over the 240 problems of the budget sweep (playlistpro, 250 x 8,
+# HiGHS 1.15, gap 1e-6): mean 0.78 s, max 2.4 s vs 0.89 s, max 3.2 s with HiGHS's defaults. Turning
+# restarts off as well halves the median but one problem then took 24 s instead of 1.3 s.
+MIP_TUNING: HighsOptions = {"mip_detect_symmetry": False, "mip_heuristic_effort": 0.0,
+                            "mip_heuristic_run_feasibility_jump": False}
+
 
 @dataclass(frozen=True)
 class PairProgram:
@@ -127,6 +135,8 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
         compiled.rhs_ge.value = prog.rhs[~prog.le]
     if relax:  # MIP-only options would make HiGHS reject the LP
         options = {k: v for k, v in options.items() if not k.startswith("mip_")}
+    else:
+        options = {**MIP_TUNING, **options}
     try:
         with warnings.catch_warnings():  # "may be inaccurate" at a limit: we report the proven gap instead
             warnings.filterwarnings("ignore", message="Solution may be inaccurate")

@@ -101,6 +101,14 @@ def test_feasible_at_the_exact_budget():
     assert (plan.action >= 0).sum() >= 6
 
 
+def test_auto_options_switch_presolve_off_and_ipm_at_large_pairs():
+    milp = Milp(large_pairs=1000, highs_options={"mip_lp_solver": "simplex"})
+    small, large = milp.options(999), milp.options(1000)
+    assert (small["presolve"], large["presolve"]) == ("choose", "off")
+    assert small["mip_lp_solver"] == large["mip_lp_solver"] == "simplex"  # highs_options win
+    assert Milp().options(10**6)["mip_lp_solver"] == "ipm" and Milp(presolve="on").options(10**6)["presolve"] == "on"
+
+
 def test_a_solver_limit_returns_the_best_plan_with_its_gap_marked():
     from tests.test_contract import scenario
 

@@ -66,7 +66,7 @@ def test_results_are_logged_to_mlflow(first_run):
     milp_run = next(r for r in runs if r.info.run_name == "milp")
     expected = table.set_index("strategy").loc["milp", "net_value"]
     assert milp_run.data.metrics["net_value"] == pytest.approx(expected)
-    assert milp_run.data.params["presolve"] == "off"
+    assert milp_run.data.params["presolve"] == "auto"
     assert [a.path for a in client.list_artifacts(milp_run.info.run_id)] == ["milp.csv"]
 
 
