@@ -48,6 +48,14 @@ def _numbers(rec: Mapping[str, object]) -> dict[str, float]:
             if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
 
 
+# A sweep child's metrics per strategy: the headline columns. Every column of every row is in the
+# parent's results.parquet artifact; logging them all would triple the MLflow time (SQLite costs
+# ~50 ms per run plus ~0.45 ms per metric, measured with benchmarks/bench_sweep.py's store).
+CHILD_METRICS = ("net_value", "est_net_value", "optimizer_curse", "roi", "treated", "spend", "retained_clv",
+                 "churn_reduction", "budget_utilization", "net_value_mc_mean", "net_value_mc_lo", "net_value_mc_hi",
+                 "n_violations", "coverage_min_max_ratio", "high_risk_coverage", "gap", "runtime_s")
+
+
 def log_strategy_runs(settings: TrackingSettings, experiment: str, table: pd.DataFrame,
                       params: dict[str, dict[str, str]], run_dir: Path) -> str | None:
     """One MLflow run per strategy row (params, metrics, its plan as artifact). Returns the
@@ -81,6 +89,15 @@ def log_strategy_runs(settings: TrackingSettings, experiment: str, table: pd.Dat
         return None
 
 
+def _log_batch(client, run_id: str, metrics: list, params: list, tags: list) -> None:
+    """``log_batch`` within MLflow's limits per call (1,000 metrics, 100 params, 100 tags, 1,000 in all)."""
+    while metrics or params or tags:
+        p, t = params[:100], tags[:100]
+        m = metrics[:1000 - len(p) - len(t)]
+        client.log_batch(run_id, metrics=m, params=p, tags=t)
+        metrics, params, tags = metrics[len(m):], params[len(p):], tags[len(t):]
+
+
 @dataclass(frozen=True)
 class SweepTracking:
     """What a sweep's MLflow logging did. run_id: the parent run (None when tracking is off or failed);
@@ -97,8 +114,8 @@ class SweepTracking:
 
 class SweepLogger:
     """MLflow for a sweep, from the parent process only: one parent run, one nested child run per
-    (cell, strategy) row (tag ``mlflow.parentRunId``; params: axis values, replicate, strategy config;
-    metrics: every numeric column of the row, in one ``log_batch``).
+    cell (tag ``mlflow.parentRunId``; see ``_log_children`` for its params, metrics and tags), logged
+    with as few ``log_batch`` calls as MLflow's batch limits allow.
 
     Every MLflow call runs in ONE background thread fed by a queue: the parent is otherwise idle
     while workers compute, so logging overlaps the computation, and one thread means one writer (no
@@ -127,7 +144,7 @@ class SweepLogger:
         self.error: str | None = None
         self.client = None  # an MlflowClient, created (like every MLflow call) in the logging thread
         self.exp_id = ""
-        self._done: set[tuple[str, str]] = set()
+        self._done: set[str] = set()
         self._queue: queue.Queue = queue.Queue()
         self._opened = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="mlflow-sweep-logger", daemon=True)
@@ -135,7 +152,8 @@ class SweepLogger:
             self._thread.start()
 
     def log_rows(self, table: pd.DataFrame) -> None:
-        """Queue result rows (one per cell x strategy: columns cell, replicate, strategy, status, ...)."""
+        """Queue result rows (one per cell x strategy: columns cell, replicate, strategy, status, ...);
+        each cell becomes one child run."""
         if self.settings.enabled:
             self._queue.put(("rows", table.to_dict("records")))
 
@@ -214,36 +232,48 @@ class SweepLogger:
         self.client.log_batch(self.run_id, params=[Param(_metric_key(k), v[:6000]) for k, v in self.params.items()])
         state.write_text(json.dumps({"tracking_uri": self.uri, "experiment_id": self.exp_id, "run_id": self.run_id}))
 
-    def _logged_children(self) -> set[tuple[str, str]]:
+    def _logged_children(self) -> set[str]:
         done, token = set(), None
         while True:
             page = self.client.search_runs([self.exp_id], f"tags.`mlflow.parentRunId` = '{self.run_id}'",
                                            max_results=1000, page_token=token)
-            done |= {(r.data.tags.get("cell", ""), r.data.tags.get("strategy", "")) for r in page}
+            done |= {r.data.tags.get("cell", "") for r in page}
             token = page.token
             if not token:
                 return done
 
     def _log_children(self, records: list[dict]) -> None:
-        from mlflow.entities import Metric, Param
+        """One child run per cell. Params: the axis values, replicate, scenario, seed and every
+        strategy's config (``<strategy>.<key>``); metrics: each strategy's CHILD_METRICS
+        (``<strategy>/<column>``); tags: each strategy's status and, if not ok, its reason."""
+        from mlflow.entities import Metric, Param, RunTag
 
         now = int(time.time() * 1000)
+        cells: dict[str, list[dict]] = {}
         for rec in records:
-            key = (str(rec["cell"]), str(rec["strategy"]))
-            if key in self._done:
+            cells.setdefault(str(rec["cell"]), []).append(rec)
+        for cell, rows in cells.items():
+            if cell in self._done:
                 continue
-            tags = {"mlflow.parentRunId": self.run_id, "cell": key[0], "strategy": key[1],
-                    "replicate": str(rec["replicate"]), "status": str(rec["status"]),
-                    "reason": str(rec.get("reason") or "")[:5000]}
-            run = self.client.create_run(self.exp_id, run_name=f"{key[1]} {key[0]}", tags=tags)
-            params = {k: str(v) for k, v in rec.items() if k.startswith("axis.")}
-            params.update({"strategy": key[1], "replicate": str(rec["replicate"]), "scenario": str(rec["scenario"]),
-                           "seed": str(rec["seed"]), **self.strategy_params.get(key[1], {})})
-            self.client.log_batch(run.info.run_id,
-                                  metrics=[Metric(k, v, now, 0) for k, v in _numbers(rec).items()],
-                                  params=[Param(_metric_key(k), v[:6000]) for k, v in params.items()])
+            first = rows[0]
+            tags = {"mlflow.parentRunId": self.run_id, "cell": cell, "replicate": str(first["replicate"])}
+            params = {k: str(v) for k, v in first.items() if k.startswith("axis.")}
+            params.update({"replicate": str(first["replicate"]), "scenario": str(first["scenario"]),
+                           "seed": str(first["seed"])})
+            metrics: list[Metric] = []
+            for rec in rows:
+                name = str(rec["strategy"])
+                tags[f"status.{name}"] = str(rec["status"])
+                if rec["status"] != "ok":
+                    tags[f"reason.{name}"] = str(rec.get("reason") or "")[:5000]
+                params.update({f"{name}.{k}": v for k, v in self.strategy_params.get(name, {}).items()})
+                values = _numbers({k: rec[k] for k in CHILD_METRICS if k in rec})
+                metrics += [Metric(f"{name}/{k}", v, now, 0) for k, v in values.items()]
+            run = self.client.create_run(self.exp_id, run_name=cell, tags={"mlflow.parentRunId": self.run_id})
+            _log_batch(self.client, run.info.run_id, metrics, [Param(_metric_key(k), v[:6000]) for k, v in params.items()],
+                       [RunTag(k, v) for k, v in tags.items() if k != "mlflow.parentRunId"])
             self.client.set_terminated(run.info.run_id)
-            self._done.add(key)
+            self._done.add(cell)
             self.children += 1
 
     def _close(self, artifacts: list[Path], metrics: dict[str, float]) -> None:

@@ -136,15 +136,16 @@ def test_mlflow_parent_with_nested_children_and_resume(swept):
     assert len(parents) == 1 and parents[0].info.run_id == result.tracking.run_id
     parent = parents[0]
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
-    assert len(children) == len(result.results) == result.tracking.children
+    assert len(children) == result.results["cell"].nunique() == result.tracking.children  # one per cell
     assert {r.info.status for r in children} == {"FINISHED"} and parent.info.status == "FINISHED"
-    milp = next(r for r in children if r.data.tags["strategy"] == "milp" and r.data.params[BUDGET] == "60")
-    row = result.results.set_index(["cell", "strategy"]).loc[(milp.data.tags["cell"], "milp")]
-    assert milp.data.metrics["net_value"] == pytest.approx(row["net_value"])
-    assert milp.data.params["presolve"] == "off"
-    infeasible = [r for r in children if r.data.tags["status"] == "infeasible"]
-    assert len(infeasible) == 2 and "net_value" not in infeasible[0].data.metrics
-    assert "infeasible" in infeasible[0].data.tags["reason"]
+    child = next(r for r in children if r.data.params[BUDGET] == "60")
+    rows = result.results.set_index(["cell", "strategy"])
+    assert child.data.metrics["milp/net_value"] == pytest.approx(rows.loc[(child.data.tags["cell"], "milp"), "net_value"])
+    assert child.data.metrics["random/net_value"] == pytest.approx(rows.loc[(child.data.tags["cell"], "random"), "net_value"])
+    assert child.data.params["milp.presolve"] == "auto" and child.data.tags["status.milp"] == "ok"
+    infeasible = [r for r in children if r.data.tags.get("status.milp") == "infeasible"]
+    assert len(infeasible) == 2 and "milp/net_value" not in infeasible[0].data.metrics
+    assert "infeasible" in infeasible[0].data.tags["reason.milp"]
     artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
     assert {"results.parquet", "summary.csv", "paired.csv", "config.yaml", "showcase"} <= artifacts
 
