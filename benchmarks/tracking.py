@@ -256,7 +256,7 @@ class SweepLogger:
             if cell in self._done:
                 continue
             first = rows[0]
-            tags = {"mlflow.parentRunId": self.run_id, "cell": cell, "replicate": str(first["replicate"])}
+            tags = {"cell": cell, "replicate": str(first["replicate"])}
             params = {k: str(v) for k, v in first.items() if k.startswith("axis.")}
             params.update({"replicate": str(first["replicate"]), "scenario": str(first["scenario"]),
                            "seed": str(first["seed"])})
@@ -271,7 +271,7 @@ class SweepLogger:
                 metrics += [Metric(f"{name}/{k}", v, now, 0) for k, v in values.items()]
             run = self.client.create_run(self.exp_id, run_name=cell, tags={"mlflow.parentRunId": self.run_id})
             _log_batch(self.client, run.info.run_id, metrics, [Param(_metric_key(k), v[:6000]) for k, v in params.items()],
-                       [RunTag(k, v) for k, v in tags.items() if k != "mlflow.parentRunId"])
+                       [RunTag(k, v) for k, v in tags.items()])
             self.client.set_terminated(run.info.run_id)
             self._done.add(cell)
             self.children += 1
