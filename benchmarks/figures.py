@@ -149,6 +149,26 @@ def binding_shares(results: pd.DataFrame, by: str | None = None) -> pd.DataFrame
     return pd.DataFrame(rows, columns=[*keys, "constraint", "share", "n"])
 
 
+def binding_share_matrix(results: pd.DataFrame, axis: str) -> pd.DataFrame:
+    """Sweep: :func:`binding_shares` as a matrix. Rows (strategy, constraint): every constraint that
+    binds somewhere for a strategy, strategies in config order, constraints sorted; columns: the axis
+    levels, sorted. 0 where the strategy has ok replicates and the constraint never binds; NaN where
+    the strategy has no ok replicate at that level (no plan, which is not "never binds")."""
+    shares = binding_shares(results, axis)
+    levels = sorted(results[axis].dropna().unique())
+    ok_levels = split_ok(results)[0].groupby("strategy")[axis].unique()
+    parts = {}
+    for strategy in [s for s in strategy_order(results) if s in set(shares["strategy"])]:
+        part = (shares[shares["strategy"] == strategy]
+                .pivot_table(index="constraint", columns=axis, values="share", fill_value=0.0)
+                .reindex(columns=levels).fillna(0.0))
+        part.loc[:, [v for v in levels if v not in set(ok_levels[strategy])]] = np.nan
+        parts[strategy] = part.sort_index()
+    if not parts:
+        return pd.DataFrame(columns=levels, index=pd.MultiIndex.from_arrays([[], []], names=["strategy", "constraint"]))
+    return pd.concat(parts, names=["strategy", "constraint"])
+
+
 def treatment_frame(customers: pd.DataFrame, plans: Mapping[str, pd.DataFrame],
                     actions: pd.DataFrame) -> pd.DataFrame:
     """One row per customer x strategy: the customer's attributes, ``action_id`` (the catalog's
@@ -218,8 +238,7 @@ def mix_frame(results: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
 # figures
 
 
-def metric_vs_axis(results: pd.DataFrame, metric: str, axis: str | None = None, level: float = 0.95,
-                   ylabel: str | None = None) -> Figure:
+def metric_vs_axis(results: pd.DataFrame, metric: str, axis: str | None = None, level: float = 0.95) -> Figure:
     """Mean ``metric`` per strategy along a swept axis with its ``level`` interval band across
     replicates (Student-t, :func:`axis_summary`). x = the axis column (log scale if its positive
     levels span more than 10x); one panel per level of any other swept axis.
@@ -250,8 +269,8 @@ def metric_vs_axis(results: pd.DataFrame, metric: str, axis: str | None = None, 
                 ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: level_text(v)))
                 ax.xaxis.set_minor_formatter(ticker.NullFormatter())
             ax.set_xlabel(axis_label(axis))
-            ax.set_ylabel(ylabel or METRIC_LABELS.get(metric, metric))
             label = METRIC_LABELS.get(metric, metric)
+            ax.set_ylabel(label)
             heading = f"{label[:1].upper()}{label[1:]} vs {axis_label(axis).split('  ')[0]}"
             subtitle = f"mean and {level:.0%} interval across replicates" + (f"; {title}" if title else "")
             ax.set_title(f"{heading}\n{subtitle}")
@@ -379,16 +398,12 @@ def actions_by_segment(treatments: pd.DataFrame, actions: pd.DataFrame) -> Figur
     return fig
 
 
-def tier_heatmap(treatments: pd.DataFrame, strategy: str | None = None) -> Figure:
+def tier_heatmap(treatments: pd.DataFrame) -> Figure:
     """Share of customers treated in each estimated risk tier x value tier cell, one block of rows
-    (risk tiers) per strategy, value tiers as columns, all on one heatmap; or only ``strategy``.
+    (risk tiers) per strategy, value tiers as columns, all on one heatmap.
     treatments: :func:`treatment_frame`."""
     _require(treatments, ("strategy", "risk_tier", "value_tier", "treated"), "treatments")
     strategies = strategy_order(treatments)
-    if strategy is not None:
-        if strategy not in strategies:
-            raise ConfigError(f"strategy = {strategy!r}: no plan for it; allowed: {', '.join(strategies)}")
-        strategies = [strategy]
     risk = _tier_levels(treatments["risk_tier"])
     value = _tier_levels(treatments["value_tier"])[::-1]  # low -> high, left to right
     share = (treatments[treatments["strategy"].isin(strategies)]
@@ -547,13 +562,12 @@ def binding_heatmap(results: pd.DataFrame, axis: str | None = None) -> Figure:
     axis level, one panel per strategy; for a single run (``axis`` None and no axis column)
     one panel, constraint x strategy (1 = binds)."""
     axis = axis if axis is not None else (axis_columns(results)[0] if axis_columns(results) else None)
-    shares = binding_shares(results, axis)
-    _, skipped = split_ok(results)
+    ok, skipped = split_ok(results)
     with _theme():
         if axis is None:
-            table = shares.pivot_table(index="constraint", columns="strategy", values="share", fill_value=0.0)
+            table = binding_shares(results).pivot_table(index="constraint", columns="strategy", values="share", fill_value=0.0)
             # every strategy with a plan gets a column, so "binds nowhere" is visible, not missing
-            table = table.reindex(columns=strategy_order(split_ok(results)[0])).fillna(0.0)
+            table = table.reindex(columns=strategy_order(ok)).fillna(0.0)
             fig = new_figure(max(5.0, 0.9 * table.shape[1] + 3.5), 0.35 * max(table.shape[0], 2) + 2.2,
                              constrained=False)  # see tier_heatmap: layout engine after seaborn's draw
             ax = fig.add_subplot()
@@ -569,18 +583,17 @@ def binding_heatmap(results: pd.DataFrame, axis: str | None = None) -> Figure:
             fig.set_layout_engine("constrained")
             ax.set_title("Binding constraints (no room for one more unit)")
         else:
-            strategies = [s for s in strategy_order(results) if s in set(shares["strategy"])]
-            constraints = sorted(shares["constraint"].unique())
-            levels = sorted(results[axis].dropna().unique())
+            matrix = binding_share_matrix(results, axis)
+            strategies = list(matrix.index.get_level_values("strategy").unique())
+            constraints = sorted(matrix.index.get_level_values("constraint").unique())
+            levels = list(matrix.columns)
             fig, axs = _grid(max(len(strategies), 1), width=4.2, height=0.32 * max(len(constraints), 2) + 1.6,
                              max_cols=3, sharey=True)
-            ok_levels = split_ok(results)[0].groupby("strategy")[axis].unique()
             for ax, strategy in zip(axs, strategies):
-                table = (shares[shares["strategy"] == strategy]
-                         .pivot_table(index="constraint", columns=axis, values="share", fill_value=0.0)
-                         .reindex(index=constraints, columns=levels).fillna(0.0))
-                # a level without any ok replicate has no plan: grey (missing), not "never binds"
-                table.loc[:, [v for v in levels if v not in set(ok_levels[strategy])]] = np.nan
+                # every constraint on every panel; a level without any ok replicate stays grey (NaN)
+                mine = matrix.loc[strategy]
+                table = mine.reindex(index=constraints, fill_value=0.0)
+                table.loc[:, mine.columns[mine.isna().all()]] = np.nan
                 ax.set_facecolor("#bdbdbd")
                 ax.grid(False)
                 sns.heatmap(table, ax=ax, vmin=0, vmax=1, cmap="Reds", cbar=False, linewidths=0.3,
@@ -664,13 +677,12 @@ def _panel_keys(summary: pd.DataFrame, others: Sequence[str]) -> list[tuple[str,
     return panels
 
 
-def _grid(n: int, width: float, height: float, max_cols: int, sharex: bool = False,
-          sharey: bool = False) -> tuple[Figure, list[Axes]]:
+def _grid(n: int, width: float, height: float, max_cols: int, sharey: bool = False) -> tuple[Figure, list[Axes]]:
     """A figure with n panels in rows of at most ``max_cols``; unused cells are removed."""
     cols = min(max(n, 1), max_cols)
     rows = math.ceil(max(n, 1) / cols)
     fig = new_figure(width * cols, height * rows + 0.6)
-    grid = fig.subplots(rows, cols, squeeze=False, sharex=sharex, sharey=sharey)
+    grid = fig.subplots(rows, cols, squeeze=False, sharey=sharey)
     axs = list(grid.ravel())
     for ax in axs[max(n, 1):]:
         fig.delaxes(ax)

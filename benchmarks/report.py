@@ -90,12 +90,13 @@ def read_results(directory: Path) -> pd.DataFrame:
                       "give a directory written by python -m benchmarks.run")
 
 
-def load_plan_data(directory: Path) -> PlanData | None:
-    """The per-customer material of a single-run directory, None when its scenario export is missing."""
+def load_plan_data(directory: Path, results: pd.DataFrame | None = None) -> PlanData | None:
+    """The per-customer material of a single-run directory, None when its scenario export is missing.
+    results: that directory's results table, if the caller has read it already."""
     scenario = directory / "scenario"
     if not (scenario / "customers.parquet").exists() or not (scenario / "actions.csv").exists():
         return None
-    results = read_results(directory)
+    results = read_results(directory) if results is None else results
     plans = {}
     for strategy in results.loc[results["status"] == F.OK, "strategy"]:
         path = directory / "plans" / f"{strategy}.csv"
@@ -121,7 +122,7 @@ def load_run(run_dir: Path) -> RunData:
     if axes:
         showcase = run_dir / "showcase"
         return RunData(run_dir, "sweep", results, load_plan_data(showcase) if showcase.is_dir() else None, axes)
-    return RunData(run_dir, "single", results, load_plan_data(run_dir))
+    return RunData(run_dir, "single", results, load_plan_data(run_dir, results))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,20 +189,11 @@ def violation_lines(results: pd.DataFrame) -> list[str]:
 def binding_share_table(results: pd.DataFrame, axis: str) -> pd.DataFrame:
     """Sweep: share of ok replicates in which each constraint binds, strategy x constraint rows, one
     column per axis level; 'no plan' where the strategy has no ok replicate at that level."""
-    shares = F.binding_shares(results, axis)
-    if shares.empty:
+    matrix = F.binding_share_matrix(results, axis)
+    if matrix.empty:
         return pd.DataFrame({"strategy": [], "constraint": []})
-    levels = sorted(results[axis].dropna().unique())
-    ok_levels = F.split_ok(results)[0].groupby("strategy")[axis].unique()
-    rows = []
-    for strategy in [s for s in F.strategy_order(results) if s in set(shares["strategy"])]:
-        mine = shares[shares["strategy"] == strategy]
-        for constraint in sorted(mine["constraint"].unique()):
-            share = mine[mine["constraint"] == constraint].set_index(axis)["share"]
-            rows.append({"strategy": strategy, "constraint": constraint,
-                         **{F.level_text(v): (_pct(share.get(v, 0.0)) if v in set(ok_levels[strategy]) else "no plan")
-                            for v in levels}})
-    return pd.DataFrame(rows)
+    shown = matrix.map(lambda v: "no plan" if pd.isna(v) else _pct(v))
+    return shown.rename(columns=F.level_text).rename_axis(columns=None).reset_index()
 
 
 def sweep_summary(results: pd.DataFrame, axes: list[str], level: float = 0.95) -> pd.DataFrame:
