@@ -26,8 +26,8 @@ order: a resumed sweep's table is identical to an uninterrupted one, and n_jobs 
 Outputs in the run directory: results.parquet/.csv (one row per cell x strategy: ``cell``,
 ``replicate``, ``axis.<path>`` per axis, then every column of run_strategy's record), summary.csv
 and paired.csv (``benchmarks.stats``), config.yaml (resolved), showcase/ (the full single-run
-outputs of replicate 0 at the first level of every axis), cells/, and the report when
-``benchmarks.report`` is available (``report=false`` skips it). MLflow: ``benchmarks.tracking.SweepLogger``.
+outputs of replicate 0 at the first level of every axis), cells/, and the report
+(``report=false`` skips it). MLflow: ``benchmarks.tracking.SweepLogger``.
 """
 from __future__ import annotations
 
@@ -477,12 +477,10 @@ def _write_showcase(directory: Path, showcase: Showcase) -> None:
 
 
 def _write_report(run_dir: Path) -> Path | None:
-    """The report (benchmarks.report) if that module is available; a failure there warns, since every
-    table is already on disk and ``python -m benchmarks.report RUN_DIR`` can redo it."""
-    try:
-        from benchmarks.report import write_report
-    except ImportError:
-        return None
+    """The report (benchmarks.report); a failure there warns, since every table is already on disk
+    and ``python -m benchmarks.report RUN_DIR`` can redo it."""
+    from benchmarks.report import write_report  # here, not at the top: keeps matplotlib out of the workers
+
     try:
         html, _ = write_report(run_dir)
         return html

@@ -280,8 +280,6 @@ class DaskChunks(ChunkStore):
             self._cluster.close()
 
 
-
-
 @dataclass(frozen=True)
 class Lagrangian(Strategy):
     """gap: the certified relative gap the integer repair aims for (HiGHS stops within half of it);
