@@ -598,6 +598,7 @@ def binding_heatmap(results: pd.DataFrame, axis: str | None = None) -> Figure:
                 ax.grid(False)
                 sns.heatmap(table, ax=ax, vmin=0, vmax=1, cmap="Reds", cbar=False, linewidths=0.3,
                             xticklabels=[level_text(v) for v in levels])
+                ax.tick_params(axis="x", labelrotation=90)  # seaborn rotates per panel; 12 levels overlap flat
                 ax.tick_params(axis="y", labelrotation=0)
                 ax.set_title(strategy, fontsize="medium")
                 ax.set_xlabel(axis_label(axis).split("  ")[0])
