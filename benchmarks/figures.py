@@ -33,10 +33,11 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from benchmarks import stats
+from simcore.results import BINDING, Status
 from simcore.errors import ConfigError
 
 AXIS_PREFIX = "axis."
-OK = "ok"
+OK = Status.OK
 TREATED_COLOURS = {"treated": "#d95f02", "not treated": "#b3b3b3"}
 TIER_ORDER = ("high", "mid", "low")
 METRIC_LABELS = {
@@ -134,18 +135,21 @@ def binding_shares(results: pd.DataFrame, by: str | None = None) -> pd.DataFrame
     """Share of status-ok rows in which each constraint binds, per ``by`` level x strategy
     (per strategy only when ``by`` is None, i.e. a single run: the share is then 0 or 1).
 
-    ``binding`` is the results column of '; '-separated constraint names. Returns columns
-    [by,] strategy, constraint, share (0..1), n (ok rows behind the share)."""
-    _require(results, ("binding",) + ((by,) if by else ()), "results")
+    Read from the ``binding.<row>`` columns. Returns columns [by,] strategy, constraint, share
+    (0..1), n (ok rows behind the share); a constraint that never binds for a strategy is omitted."""
+    _require(results, (by,) if by else (), "results")
     ok, _ = split_ok(results)
     keys = [by, "strategy"] if by else ["strategy"]
+    columns = [c for c in ok.columns if c.startswith(BINDING)]
     rows = []
     for key, group in ok.groupby(keys, sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        names = [set(split_names(v)) for v in group["binding"]]
-        for constraint in sorted(set().union(*names)):
-            share = sum(constraint in n for n in names) / len(names)
-            rows.append({**dict(zip(keys, key)), "constraint": constraint, "share": share, "n": len(names)})
+        flags = group[columns].fillna(False).astype(bool)
+        for column in sorted(columns):
+            share = float(flags[column].mean())
+            if share > 0:
+                rows.append({**dict(zip(keys, key)), "constraint": column[len(BINDING):], "share": share,
+                             "n": len(group)})
     return pd.DataFrame(rows, columns=[*keys, "constraint", "share", "n"])
 
 
@@ -660,11 +664,6 @@ def _first_axis(results: pd.DataFrame) -> str:
     if not axes:
         raise ConfigError("results: no axis.<config path> column; per-axis figures need a sweep's results")
     return axes[0]
-
-
-def split_names(value: object) -> list[str]:
-    """The names of a '; '-separated results cell (``binding``), [] for an empty or missing cell."""
-    return [v for v in value.split("; ") if v] if isinstance(value, str) else []
 
 
 def _panel_keys(summary: pd.DataFrame, others: Sequence[str]) -> list[tuple[str, pd.DataFrame]]:

@@ -9,6 +9,7 @@ import pandas as pd
 from benchmarks.cell import StrategyResult
 from simcore.evaluate import audit_frame
 from simcore.plan import Plan
+from simcore.results import VIOLATION, Status, flagged
 from simcore.scenario import Scenario
 
 
@@ -53,7 +54,7 @@ def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
     """The printed summary: one line per strategy, true net value with its Monte Carlo interval."""
     rows = []
     for rec in table.to_dict("records"):
-        ok = rec.get("status") == "ok"
+        ok = rec.get("status") == Status.OK
         rows.append({
             "strategy": rec["strategy"] + (" *" if _text(rec.get("note")) else ""),
             "net value (true)": money(rec.get("net_value")) if ok else rec["status"],
@@ -63,7 +64,7 @@ def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
             "treated": int(rec["treated"]) if ok else "",
             "spend": money(rec.get("spend")) if ok else "",
             "coverage min/max": f"{rec['coverage_min_max_ratio']:.2f}" if ok and not pd.isna(rec.get("coverage_min_max_ratio")) else "",
-            "violations": _short(rec.get("violations")) if ok else _text(rec.get("reason"))[:70],
+            "violations": _short(flagged(rec, VIOLATION)) if ok else _text(rec.get("reason"))[:70],
             "gap": f"{rec['gap']:.1e}" if ok and not pd.isna(rec.get("gap", np.nan)) else "",
             "runtime s": f"{rec['runtime_s']:.2f}" if not pd.isna(rec.get("runtime_s", np.nan)) else "",
         })
@@ -80,8 +81,7 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _short(violations: object) -> str:
-    names = [v.split(" by ")[0] for v in _text(violations).split("; ") if v]
+def _short(names: list[str]) -> str:
     if not names:
         return "none"
     return f"{len(names)}: " + ", ".join(names[:2]) + (f", +{len(names) - 2}" if len(names) > 2 else "")

@@ -32,6 +32,7 @@ from benchmarks import figures as F
 from benchmarks import stats
 from benchmarks.outputs import comparison_table, money
 from simcore.errors import ConfigError, RetentionBenchError
+from simcore.results import BINDING, VIOLATION, flagged
 
 PACKAGES = ("numpy", "pandas", "cvxpy", "highspy", "mlflow", "seaborn", "matplotlib", "hydra-core", "joblib",
             "pyarrow")
@@ -165,7 +166,7 @@ def binding_table(results: pd.DataFrame, audit: pd.DataFrame) -> pd.DataFrame:
     ok, _ = F.split_ok(results)
     rows = []
     for rec in ok.to_dict("records"):
-        names = F.split_names(rec.get("binding"))
+        names = flagged(rec, BINDING)
         if not names:
             rows.append({"strategy": rec["strategy"], "constraint": "none binds", "used": "", "limit": "",
                          "unit": ""})
@@ -179,11 +180,17 @@ def binding_table(results: pd.DataFrame, audit: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["strategy", "constraint", "used", "limit", "unit"])
 
 
-def violation_lines(results: pd.DataFrame) -> list[str]:
-    """Single run: one line per status-ok strategy, its full violations list or 'feasible'."""
+def violation_lines(results: pd.DataFrame, audit: pd.DataFrame) -> list[str]:
+    """Single run: one line per status-ok strategy, every constraint it breaks with the amount and
+    unit (from the ``violation.<row>`` columns and the audit's units), or 'feasible'."""
     ok, _ = F.split_ok(results)
-    return [f"{rec['strategy']}: " + (rec["violations"] if isinstance(rec.get("violations"), str) and rec["violations"]
-                                      else "feasible (meets every constraint)") for rec in ok.to_dict("records")]
+    units = dict(zip(audit["name"], audit["unit"])) if len(audit) else {}
+    lines = []
+    for rec in ok.to_dict("records"):
+        broken = [f"{row} by {float(rec[VIOLATION + row]):,.2f} {units.get(row, '')}".rstrip()
+                  for row in flagged(rec, VIOLATION)]
+        lines.append(f"{rec['strategy']}: " + ("; ".join(broken) if broken else "feasible (meets every constraint)"))
+    return lines
 
 
 def binding_share_table(results: pd.DataFrame, axis: str) -> pd.DataFrame:
@@ -456,7 +463,7 @@ def report_sections(data: RunData) -> list[Section]:
                                 binding_table(results, audit)))
         sections.append(Section("Constraint violations", "Every constraint a plan breaks, and by how much (the "
                                 "heuristics do not enforce floors).", None,
-                                tuple(violation_lines(results))))
+                                tuple(violation_lines(results, audit))))
     if data.plan_data is not None:
         sections.append(Section("Fairness: coverage per segment", "Share of each segment contacted; the "
                                 "first row is the required floor (fairness floor or a stricter segment floor).",

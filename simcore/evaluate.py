@@ -82,30 +82,6 @@ class Evaluation:
     def violations(self) -> tuple[AuditRow, ...]:
         return tuple(a for a in self.audit if a.violation > 0)
 
-    def record(self) -> dict[str, float | int | str | bool]:
-        """One flat row of results (column name -> scalar)."""
-        rec: dict[str, float | int | str | bool] = {}
-        for prefix, k in (("", self.kpis_true), ("est_", self.kpis_est)):
-            for name, value in asdict(k).items():
-                if prefix and name in ("treated", "spend", "budget_utilization"):
-                    continue
-                rec[f"{prefix}{name}"] = value
-        rec["optimizer_curse"] = self.kpis_est.net_value - self.kpis_true.net_value
-        for name, iv in (("net_value_mc", self.net_value_mc), ("roi_mc", self.roi_mc)):
-            rec[f"{name}_mean"], rec[f"{name}_lo"], rec[f"{name}_hi"] = iv.mean, iv.lo, iv.hi
-        rec["mc_replications"] = self.replications
-        rec["feasible"] = not self.violations
-        rec["n_violations"] = len(self.violations)
-        rec["violations"] = "; ".join(f"{a.name} by {a.violation:,.2f} {a.unit}" for a in self.violations)
-        rec["binding"] = "; ".join(a.name for a in self.audit if a.binding)
-        for seg, share in self.coverage:
-            rec[f"coverage.{seg}"] = share
-        rec["coverage_min_max_ratio"] = self.coverage_ratio
-        rec["high_risk_coverage"] = self.high_risk_coverage
-        for action, count in self.action_mix:
-            rec[f"mix.{action}"] = count
-        return rec
-
 
 @dataclass(frozen=True)
 class Assigned:

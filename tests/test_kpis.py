@@ -6,6 +6,7 @@ import pytest
 
 from simcore.evaluate import EvaluationSettings, audit, evaluate, realized_net_values
 from simcore.plan import Plan
+from simcore.results import VIOLATION, flagged, record
 
 SEED = np.random.SeedSequence(7)
 
@@ -28,7 +29,7 @@ def test_kpis_equal_hand_computation(five):
     # ESTIMATES: stated effects, estimated churn and CLV. c0: 0.6 x 0.1 x 900 = 54; c2: 0.7 x 0.5 x 250 = 87.5
     assert ev.kpis_est.retained_clv == pytest.approx(54.0 + 87.5)
     assert ev.kpis_est.net_value == pytest.approx(54.0 + 87.5 + 50.0 - 17.0)
-    rec = ev.record()
+    rec = record("five", "hand", 0, plan, ev, 0.0)
     assert rec["optimizer_curse"] == pytest.approx(ev.kpis_est.net_value - ev.kpis_true.net_value)
     # fairness: A = {c0, c1} -> 1/2 contacted; B = {c2, c3, c4} -> 2/3
     assert dict(ev.coverage) == pytest.approx({"A": 0.5, "B": 2 / 3})
@@ -48,7 +49,10 @@ def test_audit_reports_deliberate_violations(five):
     assert rows["fairness[B]"].binding  # exactly at the floor
     assert rows["eligibility"].violation == 0
     ev = evaluate(five, plan, SEED, EvaluationSettings(replications=10))
-    assert not ev.record()["feasible"] and ev.record()["n_violations"] == 3
+    rec = record("five", "hand", 0, plan, ev, 0.0)
+    assert not rec["feasible"] and rec["n_violations"] == 3
+    assert flagged(rec, VIOLATION) == ["budget", "capacity[call]", "fairness[A]"]
+    assert rec["violation.budget"] == pytest.approx(54.0) and rec["binding.fairness[B]"]
 
 
 def test_ineligible_assignment_is_a_violation_and_earns_nothing(five):

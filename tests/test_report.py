@@ -69,8 +69,8 @@ def synthetic_sweep(levels=(100.0, 1000.0, 10000.0), replicates: int = 3) -> pd.
                     "net_value": 0.0 if infeasible else value, "spend": 0.0 if infeasible else spend,
                     "roi": np.nan if spend == 0 or infeasible else value / spend,
                     "treated": 0.0 if infeasible else float(spend // 10),
-                    "binding": ("" if infeasible or strategy == "do_nothing"
-                                else "budget" if level < 5000 else "capacity[email]"),
+                    "binding.budget": not (infeasible or strategy == "do_nothing") and level < 5000,
+                    "binding.capacity[email]": not (infeasible or strategy == "do_nothing") and level >= 5000,
                 })
     return pd.DataFrame(rows)
 
@@ -138,7 +138,7 @@ def test_non_ok_rows_are_never_drawn_as_zeros():
         "reason": ["", "", "milp: infeasible: budget and coverage conflict"],
         "net_value": [0.0, 50.0, 0.0], "net_value_mc_lo": [0.0, -10.0, 0.0], "net_value_mc_hi": [0.0, 90.0, 0.0],
         "est_net_value": [0.0, 60.0, 0.0], "retained_clv": [0.0, 80.0, 0.0], "revenue_gain": [0.0, 0.0, 0.0],
-        "spend": [0.0, 30.0, 0.0], "binding": ["", "budget", ""], "coverage.A": [0.0, 0.5, 0.0],
+        "spend": [0.0, 30.0, 0.0], "binding.budget": [False, True, False], "coverage.A": [0.0, 0.5, 0.0],
     })
     fig = F.net_value_by_strategy(results)
     ax = fig.axes[0]
