@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.cell import StrategyResult
+from benchmarks.pipeline import StrategyResult
 from simcore.evaluate import audit_frame
 from simcore.plan import Plan
 from simcore.results import VIOLATION, Status, flagged

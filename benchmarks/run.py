@@ -16,7 +16,7 @@ import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from benchmarks.cell import run_strategy
+from benchmarks.pipeline import run_strategy
 from benchmarks.config import instantiate, selected_strategies, strategy_params
 from benchmarks.outputs import comparison_table, write_run
 from benchmarks.sweep import run_sweep

@@ -5,7 +5,7 @@
 
 A sweep (``conf/sweep/*.yaml``, the ``sweep`` config node) declares ``axes: {config path: [values]}``.
 A CELL is one combination of axis values and one replicate; in a cell every strategy runs on the
-same scenario through ``benchmarks.cell.run_strategy`` (one flat row per strategy).
+same scenario through ``benchmarks.pipeline.run_strategy`` (one flat row per strategy).
 
 Seeds: replicate r uses ``child(SeedSequence(seed), "replicate", r)``, a named child, so a replicate
 has the same population and outcome draws at every axis level (the axis is the only thing that
@@ -51,7 +51,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
-from benchmarks.cell import StrategyResult, run_strategy
+from benchmarks.pipeline import StrategyResult, run_strategy
 from benchmarks.config import instantiate, selected_strategies, strategy_params
 from benchmarks.outputs import write_run
 from benchmarks.stats import paired_differences, summarize

@@ -1,4 +1,5 @@
-"""One cell: every chosen strategy on one scenario and seed, through the one evaluation pipeline."""
+"""The one evaluation pipeline: a strategy selects a plan on the view, and the plan is evaluated under
+the truth with the outcome draws every strategy shares; the result is one flat record."""
 from __future__ import annotations
 
 import time
