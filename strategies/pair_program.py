@@ -55,9 +55,8 @@ class PairProgram:
     @classmethod
     def of(cls, view: ScenarioView) -> "PairProgram":
         """The whole problem of a scenario: every eligible pair, every compiled row."""
-        p, rows = view.pairs, view.system.rows
-        return cls(p.customer, view.n_customers, p.value_est, view.system.matrix(p.customer, p.action, p.cost),
-                   np.array([r.sense == "<=" for r in rows], dtype=bool), np.array([r.rhs for r in rows], dtype=float))
+        p, rows = view.pairs, view.rows
+        return cls(p.customer, view.n_customers, p.value_est, rows.matrix(p.customer, p.action, p.cost), rows.le, rows.rhs)
 
     def key(self, relax: bool) -> str:
         """Everything that fixes the compiled problem, but not the right-hand sides."""
@@ -121,6 +120,12 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
     """Solve with HiGHS; ``what`` names the caller in errors. Raises SolverError when HiGHS fails or
     stops at a limit before finding any feasible plan."""
     start = time.perf_counter()
+    if len(prog.value) == 0:  # nothing left to choose (CVXPY cannot hand HiGHS an empty problem)
+        holds = bool(np.all(np.where(prog.le, prog.rhs >= -1e-9, prog.rhs <= 1e-9)))
+        if not holds:
+            return PairSolution("infeasible", None, -np.inf, -np.inf, None, time.perf_counter() - start)
+        return PairSolution("optimal", np.zeros(0), 0.0, 0.0, np.zeros(len(prog.rhs)) if relax else None,
+                            time.perf_counter() - start)
     key = prog.key(relax)
     compiled = _CACHE.pop(key, None)
     warm = compiled is not None
