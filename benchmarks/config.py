@@ -1,48 +1,32 @@
-"""Turning composed Hydra config into typed objects, with errors that name the config key."""
+"""From the composed config to typed objects. Every node goes through :func:`simcore.build.build`
+(trusted targets only, checked against its class's schema, then ``hydra.utils.instantiate``), and
+only the strategies a run selects are built."""
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
-import hydra.utils
-from hydra.errors import InstantiationException
 from omegaconf import DictConfig, OmegaConf
 
-from simcore.errors import ConfigError, RetentionBenchError
+from simcore.build import build, check_plugins
+from simcore.errors import ConfigError
+from strategies.base import Strategy
 
 
-def instantiate(node: Any, where: str) -> Any:
-    """hydra.utils.instantiate, with Hydra's wrapped exceptions turned back into one clear ConfigError."""
-    try:
-        return hydra.utils.instantiate(node)
-    except InstantiationException as err:
-        cause = err.__cause__
-        while cause is not None and not isinstance(cause, RetentionBenchError):
-            cause = cause.__cause__
-        if cause is not None:
-            raise cause from None
-        detail = str(err.__cause__ or err).splitlines()[0]
-        if "unexpected keyword argument" in detail:
-            field = detail.split("unexpected keyword argument")[-1].strip(" '")
-            raise ConfigError(f"{where}.{field}: unknown field; allowed: {', '.join(_fields(node))}") from None
-        raise ConfigError(f"{where}: {detail}") from None
-    except RetentionBenchError:
-        raise
-    except Exception as err:  # noqa: BLE001 - anything else from a bad node is still the user's input
-        raise ConfigError(f"{where}: {err}") from None
+def plugins(cfg: DictConfig) -> tuple[str, ...]:
+    """The module prefixes the user trusts besides this project (``plugins: [mypkg]``)."""
+    return check_plugins(cfg.get("plugins"))
 
 
-def _fields(node: Any) -> list[str]:
-    """The init fields of a node's ``_target_`` dataclass (for 'allowed: ...' messages)."""
-    try:
-        target = hydra.utils.get_class(node["_target_"])
-        return [f.name for f in dataclasses.fields(target) if f.init]
-    except Exception:  # noqa: BLE001 - only used to enrich a message
-        return ["(see the class docstring)"]
+def build_section(cfg: DictConfig, key: str, expect: type | None = None) -> Any:
+    """The object of the top-level config node ``key`` (scenario, evaluation, tracking, sweep)."""
+    if cfg.get(key) is None:
+        raise ConfigError(f"{key}: missing from the config")
+    return build(cfg[key], key, plugins(cfg), expect)
 
 
-def selected_strategies(cfg: DictConfig) -> dict[str, Any]:
-    """The strategies to run, in config order: all of ``cfg.strategy`` or those named in ``cfg.strategies``."""
+def strategy_names(cfg: DictConfig) -> list[str]:
+    """The strategies to run, in config order: every loaded ``strategy.*`` config, or those named in
+    ``strategies``."""
     loaded = list((cfg.get("strategy") or {}).keys())
     wanted = cfg.get("strategies")
     if wanted is None:
@@ -55,9 +39,15 @@ def selected_strategies(cfg: DictConfig) -> dict[str, Any]:
                                   "(a new one needs conf/strategy/<name>.yaml and a line in conf/config.yaml)")
     if not names:
         raise ConfigError("strategies = []: choose at least one strategy")
-    # every loaded config is validated, not only the selected ones: a typo never waits for its day
-    built = {name: instantiate(cfg.strategy[name], f"strategy.{name}") for name in loaded}
-    return {name: built[name] for name in names}
+    return names
+
+
+def selected_strategies(cfg: DictConfig) -> dict[str, Strategy]:
+    """name -> strategy object, for the selected strategies only (a config that is not run is not
+    built: nothing it names is imported)."""
+    trusted = plugins(cfg)
+    return {name: build(cfg.strategy[name], f"strategy.{name}", trusted, expect=Strategy)
+            for name in strategy_names(cfg)}
 
 
 def strategy_params(cfg: DictConfig, name: str) -> dict[str, str]:

@@ -131,16 +131,20 @@ def load_run(run_dir: Path) -> RunData:
 
 
 def segment_floors(spec: Mapping[str, object], segments: list[str]) -> Floors:
-    """The floors of constraints.json's ``spec`` (the ConstraintSet as exported): the fairness floor
-    and the coverage floors defined on segments only (a floor on a risk or value tier is about
-    another group of customers and is not a segment floor)."""
-    fairness = spec.get("fairness_floor")
-    floors = {s: float(fairness) for s in segments} if fairness is not None else {}
-    for floor in spec.get("coverage_floors") or []:
-        if floor.get("segments") and not floor.get("risk_tiers") and not floor.get("value_tiers"):
+    """The floors of constraints.json's ``spec`` ({key: {_target_, fields}}, the ConstraintSet as
+    exported): the fairness floor (FairnessFloor) and the coverage floors (CoverageFloor) defined on
+    segments only (a floor on a risk or value tier is about another group of customers)."""
+    kinds = {key: str(c.get("_target_", "")).rsplit(".", 1)[-1] for key, c in spec.items()}
+    shares = [float(spec[k]["min_share"]) for k, kind in kinds.items() if kind == "FairnessFloor"]
+    fairness = max(shares) if shares else None
+    floors = {s: fairness for s in segments} if fairness is not None else {}
+    for key, kind in kinds.items():
+        floor = spec[key]
+        if kind == "CoverageFloor" and floor.get("segments") and not floor.get("risk_tiers") \
+                and not floor.get("value_tiers"):
             for segment in floor["segments"]:
                 floors[segment] = max(floors.get(segment, 0.0), float(floor["min_share"]))
-    return Floors(None if fairness is None else float(fairness), floors)
+    return Floors(fairness, floors)
 
 
 def fairness_table(results: pd.DataFrame, floors: dict[str, float]) -> pd.DataFrame:

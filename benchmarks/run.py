@@ -7,6 +7,7 @@ node in the config, a sweep of such runs (benchmarks/sweep.py).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -14,15 +15,19 @@ import hydra
 import numpy as np
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
 from omegaconf import DictConfig
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
+from benchmarks import schemas
+from benchmarks.config import build_section, selected_strategies, strategy_params
 from benchmarks.pipeline import run_strategy
-from benchmarks.config import instantiate, selected_strategies, strategy_params
 from benchmarks.outputs import comparison_table, write_run
 from benchmarks.sweep import run_sweep
 from benchmarks.report import write_report
-from benchmarks.tracking import TrackingSettings, log_strategy_runs
-from simcore.checks import build, check_scalar
+from benchmarks.tracking import log_strategy_runs
+from simcore.build import must_be
+from simcore.checks import check_scalar
 from simcore.errors import RetentionBenchError
 
 log = logging.getLogger("retention-bench")
@@ -30,15 +35,15 @@ log = logging.getLogger("retention-bench")
 
 def run(cfg: DictConfig, run_dir: Path) -> pd.DataFrame:
     seed = check_scalar(cfg.seed, "seed", int, 0)
-    spec = instantiate(cfg.scenario, "scenario")
-    settings = instantiate(cfg.evaluation, "evaluation")
-    tracking = build(TrackingSettings, dict(cfg.get("tracking") or {}), "tracking")
+    spec = build_section(cfg, "scenario")
+    settings = build_section(cfg, "evaluation")
+    tracking = build_section(cfg, "tracking")
     strategies = selected_strategies(cfg)
     root = np.random.SeedSequence(seed)
     scenario = spec.build(root)
     log.info("scenario %s: %d customers, %d actions, %d eligible pairs, %d constraint rows",
              scenario.name, scenario.population.n, len(scenario.catalog.actions), len(scenario.pairs),
-             len(scenario.system.rows))
+             len(scenario.rows))
     results = []
     for name, strategy in strategies.items():
         result = run_strategy(scenario, name, strategy, root, settings)
@@ -59,7 +64,7 @@ def run(cfg: DictConfig, run_dir: Path) -> pd.DataFrame:
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
-def main(cfg: DictConfig) -> None:
+def _job(cfg: DictConfig) -> None:
     try:
         run_dir = Path(HydraConfig.get().runtime.output_dir)
         if cfg.get("sweep") is not None:
@@ -69,6 +74,35 @@ def main(cfg: DictConfig) -> None:
     except RetentionBenchError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
+
+
+def main() -> None:
+    """The command line. Hydra composes the config against the registered schemas; a composition
+    error (a type error, a key that does not exist, a group option that does not exist) ends like
+    every other config error: one line on stderr and exit code 2."""
+    schemas.register()
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra then raises composition errors instead of printing them
+    try:
+        _job()
+    except (ConfigCompositionException, OverrideParseException) as err:
+        print(f"error: {composition_error(err)}", file=sys.stderr)
+        sys.exit(2)
+
+
+def composition_error(err: Exception) -> str:
+    """Hydra's and OmegaConf's multi-line composition messages as one line that names the key."""
+    if isinstance(err, MissingConfigException) and err.missing_cfg_file:
+        group, _, name = err.missing_cfg_file.rpartition("/")
+        return f"{group}={name}: no such {group}; available: {', '.join(err.options or [])}"
+    cause = err.__cause__
+    key = getattr(cause, "full_key", None)
+    if isinstance(cause, ValidationError) and key:
+        value = getattr(cause, "value", None)
+        return f"{key} = {value!r}: {must_be(cause)}" if value is not None else f"{key}: {must_be(cause)}"
+    if isinstance(cause, (ConfigAttributeError, ConfigKeyError)) and key:
+        return f"{key}: no such config value (to add a new key write +{key}=...)"
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return "; ".join(lines[:1] + [line for line in lines[1:] if not line.startswith("Set the environment")][:3])
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ outputs of replicate 0 at the first level of every axis), cells/, and the report
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -52,11 +53,11 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
 from benchmarks.pipeline import StrategyResult, run_strategy
-from benchmarks.config import instantiate, selected_strategies, strategy_params
+from benchmarks.config import build_section, selected_strategies, strategy_params
 from benchmarks.outputs import write_run
 from benchmarks.stats import paired_differences, summarize
 from benchmarks.tracking import SweepLogger, SweepTracking, TrackingSettings
-from simcore.checks import build, check_bool, check_choice, check_mapping, check_name, check_scalar, show
+from simcore.checks import check_bool, check_choice, check_mapping, check_name, check_scalar, prefix_errors, show
 from simcore.errors import ConfigError
 from simcore.rng import child
 from simcore.scenario import Scenario
@@ -262,8 +263,8 @@ def check_axes(cfg: DictConfig, settings: SweepSettings) -> None:
         for value in axis.values:
             trial = plain.copy()
             OmegaConf.update(trial, axis.path, value, merge=False)
-            instantiate(trial.scenario, "scenario")
-            instantiate(trial.evaluation, "evaluation")
+            build_section(trial, "scenario")
+            build_section(trial, "evaluation")
             selected_strategies(trial)
 
 
@@ -318,10 +319,10 @@ def run_task(task: Task) -> TaskResult:
         if strategies is None or rebuild_strategies:
             strategies = selected_strategies(cfg)
         if settings is None or rebuild_evaluation:
-            settings = instantiate(cfg.evaluation, "evaluation")
+            settings = build_section(cfg, "evaluation")
         root = np.random.SeedSequence(check_scalar(cfg.seed, "seed", int, 0))
         seed = child(root, "replicate", cell.replicate)
-        scenario = instantiate(cfg.scenario, "scenario").build(seed)
+        scenario = build_section(cfg, "scenario").build(seed)
         results = [run_strategy(scenario, name, strategy, seed, settings) for name, strategy in strategies.items()]
         table = cell_frame(cell, task.axes, results)
         if cells_dir.is_dir():  # a worker that shares the run directory saves the cell right away
@@ -368,19 +369,29 @@ def backend(settings: SweepSettings) -> Iterator[None]:
 # the sweep (in the parent)
 
 
+def _sweep_settings(cfg: DictConfig) -> SweepSettings:
+    with prefix_errors("sweep"):
+        data = dict(OmegaConf.to_container(cfg.sweep, resolve=True))
+        allowed = [f.name for f in dataclasses.fields(SweepSettings)]
+        unknown = [k for k in data if k not in allowed]
+        if unknown:
+            raise ConfigError(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+        return SweepSettings(**data)
+
+
 def run_sweep(cfg: DictConfig, run_dir: Path) -> SweepResult:
     """Run (or resume) the sweep ``cfg.sweep`` and write its outputs into ``run_dir`` (or
     ``sweep.resume_dir``). Returns the tables and timings."""
     wall = time.perf_counter()
-    settings = build(SweepSettings, OmegaConf.to_container(cfg.sweep, resolve=True), "sweep")
-    tracking = build(TrackingSettings, dict(cfg.get("tracking") or {}), "tracking")
+    settings = _sweep_settings(cfg)
+    tracking = build_section(cfg, "tracking")
     check_scalar(cfg.seed, "seed", int, 0)
     strategies = selected_strategies(cfg)
     if settings.reference not in strategies:
         raise ConfigError(f"sweep.reference = {settings.reference!r}: not among the strategies of this sweep; "
                           f"allowed: {', '.join(strategies)}")
     check_axes(cfg, settings)
-    scenario_name = instantiate(cfg.scenario, "scenario").name
+    scenario_name = build_section(cfg, "scenario").name
     run_dir = Path(settings.resume_dir) if settings.resume_dir else run_dir
     cells_dir = run_dir / "cells"
     cells_dir.mkdir(parents=True, exist_ok=True)

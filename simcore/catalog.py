@@ -11,13 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simcore.checks import as_str_tuple, build_tuple, check_choice, check_name, check_scalar, check_share
+from simcore.checks import check_choice, check_name, check_scalar, check_share, prefix_errors, tuple_of
 from simcore.errors import ConfigError
+from simcore.groups import members, normalize_filters
 from simcore.population import Population, read_table
 
 CHANNELS = ("none", "email", "in_app", "push", "sms", "call", "mail", "sales")
-RISK_TIERS = ("high", "low")
-VALUE_TIERS = ("high", "mid", "low")
 
 
 @dataclass(frozen=True)
@@ -55,15 +54,7 @@ class Action:
         if self.gain_propensity is not None:
             check_share(self.gain_propensity, "gain_propensity")
         check_choice(self.channel, "channel", CHANNELS)
-        for attr, allowed in (("segments", None), ("risk_tiers", RISK_TIERS), ("value_tiers", VALUE_TIERS)):
-            value = getattr(self, attr)
-            if value is None:
-                continue
-            values = as_str_tuple(value, attr)
-            if allowed:
-                for i, v in enumerate(values):
-                    check_choice(v, f"{attr}[{i}]", allowed)
-            object.__setattr__(self, attr, values)
+        normalize_filters(self)
         if self.channel == "none" and (self.cost or self.revenue_share or self.uplift or self.revenue_gain):
             raise ConfigError(f"channel = 'none' (action {self.id!r}): a no-action row must have zero cost and effect")
 
@@ -81,7 +72,7 @@ class Catalog:
     eligibility_table: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "actions", build_tuple(Action, self.actions, "actions"))
+        object.__setattr__(self, "actions", tuple_of(self.actions, "actions", Action))
         if not self.actions:
             raise ConfigError("actions = []: the catalog needs at least one action")
         ids = [a.id for a in self.actions]
@@ -107,22 +98,10 @@ class Catalog:
         if self.eligibility_table is not None:
             return self._eligibility_from_table(population)
         out = np.zeros((population.n, len(self.actions)), dtype=bool)
-        segment_values = set(table["segment"])
         for k, a in enumerate(self.actions):
-            if not a.is_contact:
-                continue
-            ok = np.ones(population.n, dtype=bool)
-            if a.segments is not None:
-                unknown = sorted(set(a.segments) - segment_values)
-                if unknown:
-                    raise ConfigError(f"scenario.catalog.actions[{k}].segments: {unknown} not in the population; "
-                                      f"segments are {sorted(segment_values)}")
-                ok &= table["segment"].isin(a.segments).to_numpy()
-            if a.risk_tiers is not None:
-                ok &= table["risk_tier"].isin(a.risk_tiers).to_numpy()
-            if a.value_tiers is not None:
-                ok &= table["value_tier"].isin(a.value_tiers).to_numpy()
-            out[:, k] = ok
+            if a.is_contact:
+                with prefix_errors(f"scenario.catalog.actions[{k}]"):
+                    out[:, k] = members(table, a.segments, a.risk_tiers, a.value_tiers)
         return out
 
     def _eligibility_from_table(self, population: Population) -> np.ndarray:

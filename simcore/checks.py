@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import fields, is_dataclass
 from typing import Any, TypeVar
 
 from simcore.errors import ConfigError
@@ -23,6 +22,11 @@ def show(value: Any) -> str:
         except (ValueError, TypeError):
             pass
     return repr(value)
+
+
+def number(value: float) -> str:
+    """A number as a person writes it: -5, not -5.0 (configs turn 5 into 5.0 for a float field)."""
+    return f"{value:g}" if isinstance(value, float) and value.is_integer() and abs(value) < 1e15 else show(value)
 
 
 @contextmanager
@@ -56,9 +60,9 @@ def check_scalar(
     if isinstance(value, float) and not math.isfinite(value):
         raise ConfigError(f"{name} = {show(value)}: must be a finite number")
     if min_val is not None and (value < min_val if min_inclusive else value <= min_val):
-        raise ConfigError(f"{name} = {show(value)}: must be {'>=' if min_inclusive else '>'} {min_val}")
+        raise ConfigError(f"{name} = {number(value)}: must be {'>=' if min_inclusive else '>'} {number(min_val)}")
     if max_val is not None and (value > max_val if max_inclusive else value >= max_val):
-        raise ConfigError(f"{name} = {show(value)}: must be {'<=' if max_inclusive else '<'} {max_val}")
+        raise ConfigError(f"{name} = {number(value)}: must be {'<=' if max_inclusive else '<'} {number(max_val)}")
     return value
 
 
@@ -106,32 +110,26 @@ def as_str_tuple(value: Any, name: str) -> tuple[str, ...]:
     return out
 
 
-def build(cls: type[T], value: Any, name: str) -> T:
-    """Turn a config mapping into the dataclass ``cls``, prefixing errors with ``name``.
-
-    Unknown keys are refused with the list of allowed ones, so a typo never passes silently.
-    """
-    if isinstance(value, cls):
-        return value
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{name} = {value!r}: must be a mapping with fields of {cls.__name__}")
-    assert is_dataclass(cls)
-    allowed = [f.name for f in fields(cls) if f.init]
-    unknown = [k for k in value if k not in allowed and k != "_target_"]
-    if unknown:
-        raise ConfigError(f"{name}: unknown field(s) {', '.join(map(str, unknown))}; allowed: {', '.join(allowed)}")
-    try:
-        return cls(**{k: v for k, v in value.items() if k != "_target_"})
-    except ConfigError as err:
-        raise ConfigError(f"{name}.{err}") from None
-    except TypeError as err:  # a missing required field
-        raise ConfigError(f"{name}: {err}") from None
-
-
-def build_tuple(cls: type[T], value: Any, name: str) -> tuple[T, ...]:
-    """A list of mappings (or dataclasses) -> tuple of ``cls``; ``None`` -> ()."""
+def tuple_of(value: Any, name: str, cls: type[T]) -> tuple[T, ...]:
+    """A list of ``cls`` objects as a tuple (None -> ()). Configs build the objects (one way:
+    ``simcore.build``); here we only check that they are what they must be."""
     if value is None:
         return ()
-    if isinstance(value, Mapping) or isinstance(value, str) or not isinstance(value, Iterable):
-        value = [value]
-    return tuple(build(cls, item, f"{name}[{i}]") for i, item in enumerate(value))
+    if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
+        raise ConfigError(f"{name} = {show(value)}: must be a list of {cls.__name__}")
+    out = tuple(value)
+    for i, item in enumerate(out):
+        check_instance(item, f"{name}[{i}]", cls)
+    return out
+
+
+def check_instance(value: Any, name: str, cls: type[T]) -> T:
+    if not isinstance(value, cls):
+        raise ConfigError(f"{name} = {show(value)}: must be a {cls.__name__} (in a config: a mapping with "
+                          f"_target_: {target_of(cls)})")
+    return value
+
+
+def target_of(cls: type) -> str:
+    """The ``_target_`` string that names ``cls``."""
+    return f"{cls.__module__}.{cls.__qualname__}"

@@ -111,12 +111,13 @@ def _elastic(A: sp.csr_matrix, rows: tuple[Row, ...], elastic: np.ndarray, view:
 
 def certificates(view: ScenarioView) -> tuple[Certificate, ...]:
     """Exact pairwise conflicts between a contact-count floor and one limit row (or the floor alone)."""
-    pairs, rows = view.pairs, view.system.rows
+    pairs, rows = view.pairs, view.rows.rows
+    weights = view.rows.weights[pairs.customer]
     out = []
-    for floor in rows:
+    for f, floor in enumerate(rows):
         if floor.sense != ">=" or floor.rhs <= 0:
             continue
-        coef = floor.coefficients(pairs.customer, pairs.action, pairs.cost)
+        coef = view.rows.row_coefficients(f, weights, pairs.action, pairs.cost)
         if not np.all((coef == 0) | (coef == 1)):
             continue  # only count floors have this simple certificate
         counts = coef > 0
@@ -125,10 +126,10 @@ def certificates(view: ScenarioView) -> tuple[Certificate, ...]:
         if candidates < need:
             out.append(Certificate(floor, None, float(need), candidates, candidates))
             continue
-        for limit in rows:
+        for r, limit in enumerate(rows):
             if limit.sense != "<=":
                 continue
-            use = limit.coefficients(pairs.customer, pairs.action, pairs.cost)
+            use = view.rows.row_coefficients(r, weights, pairs.action, pairs.cost)
             cheapest = np.full(view.n_customers, np.inf)
             np.minimum.at(cheapest, pairs.customer[counts], use[counts])
             cheapest = np.sort(cheapest[np.isfinite(cheapest)])
@@ -140,7 +141,7 @@ def certificates(view: ScenarioView) -> tuple[Certificate, ...]:
 
 
 def diagnose(view: ScenarioView, time_limit: float = 60.0, max_candidates: int = 8) -> Diagnosis:
-    pairs, rows = view.pairs, view.system.rows
+    pairs, rows = view.pairs, view.rows.rows
     found = certificates(view)
     if found:
         named = {r.name: r for c in found for r in (c.floor, c.limit) if r is not None}
@@ -151,14 +152,14 @@ def diagnose(view: ScenarioView, time_limit: float = 60.0, max_candidates: int =
         return Diagnosis(tuple(named.values()), fixes, found)
     if not rows or len(pairs) == 0:
         return Diagnosis(tuple(r for r in rows if r.sense == ">=" and r.rhs > 0), ())
-    A = view.system.matrix(pairs.customer, pairs.action, pairs.cost)
+    A = view.rows.matrix(pairs.customer, pairs.action, pairs.cost)
     used = _elastic(A, rows, np.ones(len(rows), bool), view, time_limit)
     if used is None:
         return Diagnosis((), ())
     rhs = np.array([r.rhs for r in rows])
     over = np.array([(u - r.rhs if r.sense == "<=" else r.rhs - u) for u, r in zip(used, rows)])
     moved = over > 1e-6 * np.maximum(1.0, np.abs(rhs))
-    step = np.array([_step(A, i) for i in range(len(rows))])
+    step = np.where(np.isfinite(view.steps), view.steps, 1.0)  # a row no pair touches: one unit
     tight = ~moved & (np.abs(used - rhs) < step)
     conflict = [i for i in range(len(rows)) if moved[i]] + [i for i in range(len(rows)) if tight[i]]
     fixes = []
@@ -169,10 +170,3 @@ def diagnose(view: ScenarioView, time_limit: float = 60.0, max_candidates: int =
         if alone is not None:
             fixes.append(Fix(rows[i], float(alone[i])))
     return Diagnosis(tuple(rows[i] for i in conflict), tuple(fixes))
-
-
-def _step(A: sp.csr_matrix, i: int) -> float:
-    """The smallest positive coefficient of row i: one unit of that row."""
-    data = A.getrow(i).data
-    data = data[data > 0]
-    return float(data.min()) if len(data) else 1.0

@@ -18,12 +18,12 @@ from simcore.scenario import Scenario, ScenarioView
 class EvaluationSettings:
     """replications: Monte Carlo draws of realized outcomes; level: width of the reported interval."""
 
-    replications: int = 500
+    replications: int = 1000
     level: float = 0.95
 
     def __post_init__(self) -> None:
-        check_scalar(self.replications, "evaluation.replications", int, 1)
-        check_scalar(self.level, "evaluation.level", float, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
+        check_scalar(self.replications, "replications", int, 1)
+        check_scalar(self.level, "level", float, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
 
 
 @dataclass(frozen=True)
@@ -46,17 +46,12 @@ def audit(view: ScenarioView, plan: Plan) -> tuple[AuditRow, ...]:
     """Check a plan against every compiled row, plus eligibility. Ineligible assignments count in
     every row (their cost is spent) and earn no effect."""
     customers, actions = plan.assignments()
-    cost = view.cost[customers, actions]
-    pairs = view.pairs
+    used = view.rows.use(customers, actions, view.cost[customers, actions])
     out = []
-    for row in view.system.rows:
-        used = float(row.coefficients(customers, actions, cost).sum())
-        slack = row.rhs - used if row.sense == "<=" else used - row.rhs
-        eligible_coef = row.coefficients(pairs.customer, pairs.action, pairs.cost)
-        positive = eligible_coef[eligible_coef > 0]
-        step = float(positive.min()) if len(positive) else np.inf
+    for row, u, step in zip(view.rows.rows, used, view.steps):
+        slack = row.rhs - u if row.sense == "<=" else u - row.rhs
         tol = 1e-9 * max(1.0, abs(row.rhs))
-        out.append(AuditRow(row.name, row.kind, row.sense, row.rhs, used, slack,
+        out.append(AuditRow(row.name, row.kind, row.sense, row.rhs, float(u), float(slack),
                             bool(-tol <= slack < step - tol) or abs(slack) <= tol,
                             max(0.0, -slack) if slack < -tol else 0.0, row.unit))
     ineligible = int((~view.eligible[customers, actions]).sum())

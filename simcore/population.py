@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simcore.checks import build, build_tuple, check_mapping, check_name, check_scalar, check_share, prefix_errors, show
+from simcore.checks import check_instance, check_mapping, check_name, check_scalar, check_share, show, tuple_of
 from simcore.errors import ConfigError
 
 TRUTH_COLUMNS = ("churn_prob_true", "clv_true")
@@ -190,12 +190,8 @@ class SyntheticPopulation:
     id_prefix: str = "C"
 
     def __post_init__(self) -> None:
-        with prefix_errors("scenario.population"):
-            self._validate()
-
-    def _validate(self) -> None:
         check_scalar(self.n_customers, "n_customers", int, 1)
-        object.__setattr__(self, "segments", build_tuple(SegmentSpec, self.segments, "segments"))
+        object.__setattr__(self, "segments", tuple_of(self.segments, "segments", SegmentSpec))
         if not self.segments:
             raise ConfigError("segments = []: at least one segment is required")
         names = [s.name for s in self.segments]
@@ -206,8 +202,7 @@ class SyntheticPopulation:
             raise ConfigError(f"segments[*].share sum = {total:g}: shares must sum to 1")
         check_scalar(self.horizon_years, "horizon_years", float, 0.0, min_inclusive=False)
         check_share(self.high_risk_threshold, "high_risk_threshold")
-        if isinstance(self.estimate_error, Mapping):
-            object.__setattr__(self, "estimate_error", build(EstimateError, self.estimate_error, "estimate_error"))
+        check_instance(self.estimate_error, "estimate_error", EstimateError)
 
     def build(self, rng: np.random.Generator) -> Population:
         counts = _allocate(self.n_customers, np.array([s.share for s in self.segments]))
@@ -267,10 +262,6 @@ class FilePopulation:
     high_risk_threshold: float = 0.5
 
     def __post_init__(self) -> None:
-        with prefix_errors("scenario.population"):
-            self._validate()
-
-    def _validate(self) -> None:
         check_name(self.path, "path")
         object.__setattr__(self, "columns", check_mapping(self.columns, "columns"))
         for ours in self.columns:

@@ -5,16 +5,19 @@ SeedSequence into a Scenario, and every Scenario can be exported so anyone can r
 """
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from simcore.build import build, check_plugins
 from simcore.catalog import Catalog
-from simcore.checks import build, check_name
-from simcore.constraints import ConstraintSet, LinearSystem
+from simcore.checks import check_instance, check_name
+from simcore.constraints import Constraint, ConstraintSet, Rows
 from simcore.effects import EffectModel, pair_value
 from simcore.errors import ConfigError
 from simcore.population import FilePopulation, Population, SyntheticPopulation, read_table
@@ -53,13 +56,14 @@ class Pairs:
 
 @dataclass(frozen=True)
 class ScenarioView:
-    """What a strategy may see: customers WITHOUT truth columns, the catalog, the constraints."""
+    """What a strategy may see: customers WITHOUT truth columns, the catalog, the constraints and
+    their compiled rows."""
 
     name: str
     customers: pd.DataFrame
     catalog: Catalog
     constraints: ConstraintSet
-    system: LinearSystem
+    rows: Rows
     pairs: Pairs
     eligible: np.ndarray  # (n_customers, n_actions) bool
     cost: np.ndarray  # (n_customers, n_actions) dollars
@@ -67,6 +71,12 @@ class ScenarioView:
     @property
     def n_customers(self) -> int:
         return len(self.customers)
+
+    @functools.cached_property
+    def steps(self) -> np.ndarray:
+        """(R,) each row's smallest positive coefficient among the eligible pairs: the least one more
+        assignment can add to it (what "binding" compares the slack with)."""
+        return self.rows.smallest_steps(self.pairs.customer, self.pairs.action, self.pairs.cost)
 
 
 @dataclass(frozen=True)
@@ -83,8 +93,8 @@ class Scenario:
         return self.view.pairs
 
     @property
-    def system(self) -> LinearSystem:
-        return self.view.system
+    def rows(self) -> Rows:
+        return self.view.rows
 
     @classmethod
     def assemble(cls, name: str, population: Population, catalog: Catalog, constraints: ConstraintSet,
@@ -124,7 +134,7 @@ class Scenario:
         }).to_parquet(directory / "eligibility.parquet", index=False)
         (directory / "constraints.json").write_text(json.dumps({
             "spec": self.constraints.to_json(),
-            "resolved": [r.to_json() for r in self.system.rows],
+            "resolved": [r.to_json() for r in self.rows.rows],
         }, indent=2))
         (directory / "scenario.json").write_text(json.dumps({
             "name": self.name, "high_risk_threshold": self.population.high_risk_threshold,
@@ -134,27 +144,31 @@ class Scenario:
 
 @dataclass(frozen=True)
 class ScenarioSpec:
-    """A scenario declared in config: population + catalog + constraints + effect heterogeneity."""
+    """A scenario declared in config: population + catalog + constraints + effect heterogeneity.
+
+    population: any population source with ``build(rng) -> Population`` (SyntheticPopulation,
+    FilePopulation, ...); constraints: {key: constraint object} (see simcore.constraints)."""
 
     name: str
     population: SyntheticPopulation | FilePopulation
     catalog: Catalog
-    constraints: ConstraintSet = field(default_factory=ConstraintSet)
+    constraints: Mapping[str, Constraint] = field(default_factory=dict)
     effects: EffectModel = field(default_factory=EffectModel)
+    constraint_set: ConstraintSet = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        check_name(self.name, "scenario.name")
-        if not hasattr(self.population, "build"):
-            raise ConfigError(f"scenario.population = {self.population!r}: needs a _target_ "
-                              "(simcore.population.SyntheticPopulation or FilePopulation)")
-        object.__setattr__(self, "catalog", build(Catalog, self.catalog, "scenario.catalog"))
-        object.__setattr__(self, "constraints", build(ConstraintSet, self.constraints or {}, "scenario.constraints"))
-        object.__setattr__(self, "effects", build(EffectModel, self.effects or {}, "scenario.effects"))
+        check_name(self.name, "name")
+        if not callable(getattr(self.population, "build", None)):
+            raise ConfigError(f"population = {self.population!r}: must be a population source with a "
+                              "_target_ (simcore.population.SyntheticPopulation or FilePopulation)")
+        check_instance(self.catalog, "catalog", Catalog)
+        check_instance(self.effects, "effects", EffectModel)
+        object.__setattr__(self, "constraint_set", ConstraintSet(self.constraints))
 
     def build(self, seed: np.random.SeedSequence) -> Scenario:
         population = self.population.build(generator(seed, "scenario", "population"))
         eligible = self.catalog.eligibility(population)
-        return Scenario.assemble(self.name, population, self.catalog, self.constraints, eligible,
+        return Scenario.assemble(self.name, population, self.catalog, self.constraint_set, eligible,
                                  effects=self.effects, rng=generator(seed, "scenario", "effects"))
 
 
@@ -165,9 +179,11 @@ class ScenarioDir:
     The seed is not used: every random quantity of the scenario (population, true effects) is in the files.
     """
 
-    path: str
+    path: str | None = None
+    plugins: tuple[str, ...] = ()  # module prefixes trusted for the constraint classes in constraints.json
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "plugins", check_plugins(self.plugins))
         if not self.path:
             raise ConfigError("scenario.path = None: give the exported scenario directory, "
                               "e.g. scenario.path=outputs/<date>/<time>/scenario")
@@ -177,11 +193,15 @@ class ScenarioDir:
         if not d.is_dir():
             raise ConfigError(f"scenario.path = {self.path!r}: not a directory")
         meta = _read_json(d / "scenario.json", ("name", "high_risk_threshold", "catalog"))
-        catalog = build(Catalog, {"actions": meta["catalog"]}, "scenario.catalog")
+        catalog = build({"_target_": "simcore.catalog.Catalog", "actions": meta["catalog"]},
+                        "scenario.path/scenario.json.catalog")
         table = read_table(d / "customers.parquet", "scenario.path/customers.parquet")
         population = Population(table, meta["high_risk_threshold"])
         spec = _read_json(d / "constraints.json", ("spec",))["spec"]
-        constraints = build(ConstraintSet, spec, "scenario.constraints")
+        if not isinstance(spec, dict):
+            raise ConfigError(f"scenario.path/constraints.json.spec = {spec!r}: must be a mapping of constraints")
+        constraints = ConstraintSet({key: build(node, f"scenario.path/constraints.json.spec.{key}", self.plugins,
+                                                expect=Constraint) for key, node in spec.items()})
         pairs = read_table(d / "eligibility.parquet", "scenario.path/eligibility.parquet")
         missing = {"customer_id", "action_id", "effect_true"} - set(pairs.columns)
         if missing:

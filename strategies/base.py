@@ -9,27 +9,28 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 
-from simcore.constraints import Row
+from simcore.constraints import RowSpec
 from simcore.plan import Plan
 from simcore.scenario import ScenarioView
 
 
 class Strategy(ABC):
-    """select(view, rng) -> Plan. ``supports`` returns None, or the reason the strategy does not apply."""
+    """select(view, rng) -> Plan. ``supports`` returns None, or the reason the strategy does not apply.
+
+    ignores_limits: True only for a reference that breaks the hard limits BY DESIGN (it must flag
+    its plans with a note); every other strategy's plan keeps every '<=' row."""
+
+    ignores_limits: ClassVar[bool] = False
 
     def supports(self, view: ScenarioView) -> str | None:
         return None
 
     @abstractmethod
     def select(self, view: ScenarioView, rng: np.random.Generator) -> Plan: ...
-
-
-def contact_mask(view: ScenarioView) -> np.ndarray:
-    """(n_actions,) bool: actions on a real channel."""
-    return np.array([a.is_contact for a in view.catalog.actions])
 
 
 def best_stated_action(view: ScenarioView) -> np.ndarray:
@@ -41,7 +42,7 @@ def best_stated_action(view: ScenarioView) -> np.ndarray:
     return np.where(np.isfinite(score[np.arange(len(best)), best]), best, -1)
 
 
-def offer(view: ScenarioView, action: str | None) -> np.ndarray:
+def one_action_each(view: ScenarioView, action: str | None) -> np.ndarray:
     """(n_customers,) the configured action for everyone, or the best stated one when ``action`` is None."""
     if action is None:
         return best_stated_action(view)
@@ -49,16 +50,15 @@ def offer(view: ScenarioView, action: str | None) -> np.ndarray:
 
 
 def greedy_fill(view: ScenarioView, order: np.ndarray, candidates: Sequence[Sequence[int]] | np.ndarray,
-                limit: int | None = None, extra_rows: Sequence[Row] = ()) -> np.ndarray:
+                limit: int | None = None, extra_rows: Sequence[RowSpec] = ()) -> np.ndarray:
     """Walk customers in ``order``; give each the first of its candidate actions that is eligible
-    and fits every '<=' row. candidates[j] lists actions for customer order[j] (-1 entries skipped).
-    Stops after ``limit`` customers. Returns (n_customers,) actions, -1 = none."""
-    rows = [r for r in view.system.rows if r.sense == "<="] + list(extra_rows)
-    n, k = view.eligible.shape
-    cw = np.array([r.customer_weight if r.customer_weight is not None else np.ones(n) for r in rows]).reshape(len(rows), n)
-    aw = np.array([r.action_weight if r.action_weight is not None else np.ones(k) for r in rows]).reshape(len(rows), k)
-    by_cost = np.array([r.cost_weighted for r in rows], dtype=bool)
-    remaining = np.array([r.rhs for r in rows], dtype=float)
+    and fits every '<=' row (plus ``extra_rows``, a strategy's own operating limits). candidates[j]
+    lists actions for customer order[j] (-1 entries skipped). Stops after ``limit`` customers.
+    Returns (n_customers,) actions, -1 = none."""
+    rows = view.rows.extended(extra_rows) if extra_rows else view.rows
+    rows = rows.subset(rows.le)
+    n = view.n_customers
+    remaining = rows.rhs
     tol = 1e-9 * np.maximum(1.0, np.abs(remaining))
     action = np.full(n, -1, dtype=np.int64)
     accepted = 0
@@ -68,7 +68,7 @@ def greedy_fill(view: ScenarioView, order: np.ndarray, candidates: Sequence[Sequ
         for a in options:
             if a < 0 or not view.eligible[customer, a]:
                 continue
-            use = cw[:, customer] * aw[:, a] * np.where(by_cost, view.cost[customer, a], 1.0)
+            use = rows.coefficients(rows.weights[[customer]], np.array([a]), view.cost[[customer], [a]])[:, 0]
             if np.all(use <= remaining + tol):
                 remaining -= use
                 action[customer] = a

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from simcore.plan import Plan
 from simcore.scenario import ScenarioView
-from strategies.base import Strategy, greedy_fill, offer
+from strategies.base import Strategy, greedy_fill, one_action_each
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class DoNothing(Strategy):
 class TreatEveryone(Strategy):
     """The cheapest eligible contact for every customer, ignoring budget and capacities BY DESIGN:
     an infeasible but informative upper reference. Its audit shows what it breaks."""
+
+    ignores_limits: ClassVar[bool] = True
 
     def select(self, view: ScenarioView, rng: np.random.Generator) -> Plan:
         cost = np.where(view.eligible, view.cost, np.inf)
@@ -61,4 +64,4 @@ class FrequencyOnly(Strategy):
     def select(self, view: ScenarioView, rng: np.random.Generator) -> Plan:
         freq = view.customers["purchase_frequency"].to_numpy(float)
         order = np.argsort(-freq, kind="stable")
-        return Plan(greedy_fill(view, order, offer(view, self.action)[order, None]))
+        return Plan(greedy_fill(view, order, one_action_each(view, self.action)[order, None]))

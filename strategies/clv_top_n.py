@@ -8,7 +8,7 @@ import numpy as np
 from simcore.checks import check_scalar
 from simcore.plan import Plan
 from simcore.scenario import ScenarioView
-from strategies.base import Strategy, greedy_fill, offer
+from strategies.base import Strategy, greedy_fill, one_action_each
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,9 @@ class ClvTopN(Strategy):
     top_n: int | None = None
 
     def __post_init__(self) -> None:
-        check_scalar(self.cap_quantile, "strategy.clv_top_n.cap_quantile", float, 0.0, 1.0)
+        check_scalar(self.cap_quantile, "cap_quantile", float, 0.0, 1.0)
         if self.top_n is not None:
-            check_scalar(self.top_n, "strategy.clv_top_n.top_n", int, 0)
+            check_scalar(self.top_n, "top_n", int, 0)
 
     def supports(self, view: ScenarioView) -> str | None:
         if self.top_n is None and view.constraints.budget is None:
@@ -37,7 +37,7 @@ class ClvTopN(Strategy):
     def select(self, view: ScenarioView, rng: np.random.Generator) -> Plan:
         clv = view.customers["clv_est"].to_numpy(float)
         capped = np.minimum(clv, np.quantile(clv, self.cap_quantile))
-        action = offer(view, self.action)
+        action = one_action_each(view, self.action)
         uplift = np.array([a.uplift for a in view.catalog.actions])
         score = np.where(action >= 0, uplift[action] * capped, -np.inf)
         order = np.argsort(-score, kind="stable")

@@ -53,72 +53,12 @@ from simcore.checks import check_choice, check_mapping, check_scalar
 from simcore.diagnose import certificates, diagnose
 from simcore.errors import ConfigError, InfeasibleError
 from simcore.plan import Plan, ShadowPrice, SolverReport
+from simcore.constraints import Rows
 from simcore.scenario import ScenarioView
 from strategies.base import Strategy
 from strategies.pair_program import PairProgram, relative_gap, solve
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Coupling:
-    """The compiled rows, factored so that prices of every pair are two small matrix products.
-
-    A row's coefficient for (i, k) is weights[i, column[r]] * action_weight[r, k] * (cost[i, k] if
-    cost_weighted[r] else 1), where ``weights`` holds each distinct customer-weight vector once.
-    le: (R,) True for '<=' rows; rhs: (R,); action_weight: (R, K); column: (R,) int.
-    """
-
-    names: tuple[str, ...]
-    units: tuple[str, ...]
-    le: np.ndarray
-    rhs: np.ndarray
-    cost_weighted: np.ndarray
-    action_weight: np.ndarray
-    column: np.ndarray
-
-    @classmethod
-    def of(cls, view: ScenarioView) -> tuple["Coupling", np.ndarray]:
-        """The coupling and the (N, U) matrix of distinct customer weights."""
-        n, k = view.eligible.shape
-        columns: list[np.ndarray] = [np.ones(n)]
-        index = []
-        for row in view.system.rows:
-            w = np.ones(n) if row.customer_weight is None else np.asarray(row.customer_weight, float)
-            for j, c in enumerate(columns):
-                if np.array_equal(c, w):
-                    index.append(j)
-                    break
-            else:
-                index.append(len(columns))
-                columns.append(w)
-        rows = view.system.rows
-        coupling = cls(
-            tuple(r.name for r in rows), tuple(r.unit for r in rows),
-            np.array([r.sense == "<=" for r in rows], dtype=bool), np.array([r.rhs for r in rows], dtype=float),
-            np.array([r.cost_weighted for r in rows], dtype=bool),
-            np.array([np.ones(k) if r.action_weight is None else r.action_weight for r in rows],
-                     dtype=float).reshape(len(rows), k),
-            np.array(index, dtype=np.int64))
-        return coupling, np.column_stack(columns)
-
-    def price_matrices(self, z: np.ndarray, n_columns: int) -> tuple[np.ndarray, np.ndarray]:
-        """(U, K) price per unit of customer weight, for count rows and for cost-weighted rows."""
-        k = self.action_weight.shape[1]
-        plain, per_dollar = np.zeros((n_columns, k)), np.zeros((n_columns, k))
-        np.add.at(plain, self.column[~self.cost_weighted], z[~self.cost_weighted, None] * self.action_weight[~self.cost_weighted])
-        np.add.at(per_dollar, self.column[self.cost_weighted], z[self.cost_weighted, None] * self.action_weight[self.cost_weighted])
-        return plain, per_dollar
-
-    def use(self, weighted: np.ndarray, weighted_cost: np.ndarray) -> np.ndarray:
-        """(R,) row use from (U, K) sums of customer weight x choice (and x cost)."""
-        source = np.where(self.cost_weighted[:, None], weighted_cost[self.column], weighted[self.column])
-        return (source * self.action_weight).sum(axis=1)
-
-    def coefficients(self, weights: np.ndarray, action: np.ndarray, cost: np.ndarray) -> np.ndarray:
-        """(R, P) coefficients of pairs with customer weights (P, U), actions (P,), costs (P,)."""
-        w = weights[:, self.column].T  # (R, P)
-        return w * self.action_weight[:, action] * np.where(self.cost_weighted[:, None], cost[None, :], 1.0)
 
 
 @dataclass(frozen=True)
@@ -170,12 +110,12 @@ class Chunk:
     weights: np.ndarray
     first: int
 
-    def reduced(self, coupling: Coupling, z: np.ndarray) -> np.ndarray:
-        plain, per_dollar = coupling.price_matrices(z, self.weights.shape[1])
+    def reduced(self, rows: Rows, z: np.ndarray) -> np.ndarray:
+        plain, per_dollar = rows.price_matrices(z)
         return self.value - self.weights @ plain - self.cost * (self.weights @ per_dollar)
 
-    def sums(self, coupling: Coupling, z: np.ndarray, tau: float) -> Sums:
-        r = self.reduced(coupling, z)
+    def sums(self, rows: Rows, z: np.ndarray, tau: float) -> Sums:
+        r = self.reduced(rows, z)
         best = np.maximum(0.0, r.max(axis=1))  # "none" is always an option, worth 0
         if tau > 0:
             e = np.exp((r - best[:, None]) / tau)  # -inf (ineligible) -> 0
@@ -186,25 +126,25 @@ class Chunk:
         else:
             smooth = float(best.sum())
             p = self._one_hot(r, best)
-        return Sums(float(best.sum()), smooth, coupling.use(self.weights.T @ p, self.weights.T @ (p * self.cost)))
+        return Sums(float(best.sum()), smooth, rows.use_from_sums(self.weights.T @ p, self.weights.T @ (p * self.cost)))
 
-    def choices(self, coupling: Coupling, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def choices(self, rows: Rows, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(n,) best action (-1 = none) at prices z, and its margin over the runner-up (dollars)."""
-        r = np.concatenate([np.zeros((len(self.value), 1)), self.reduced(coupling, z)], axis=1)
+        r = np.concatenate([np.zeros((len(self.value), 1)), self.reduced(rows, z)], axis=1)
         top2 = -np.partition(-r, 1, axis=1)[:, :2]
         return np.argmax(r, axis=1) - 1, top2[:, 0] - top2[:, 1]
 
-    def settle(self, coupling: Coupling, z: np.ndarray, margin_below: float, keep_open: np.ndarray) -> Settled:
+    def settle(self, rows: Rows, z: np.ndarray, margin_below: float, keep_open: np.ndarray) -> Settled:
         """Settle customers whose margin is >= margin_below and who are not in keep_open (global ids)."""
-        choice, margin = self.choices(coupling, z)
+        choice, margin = self.choices(rows, z)
         ids = self.first + np.arange(len(choice))
         is_open = (margin < margin_below) | np.isin(ids, keep_open)
         settled = ~is_open & (choice >= 0)
-        rows, acts = np.flatnonzero(settled), choice[settled]
+        who, acts = np.flatnonzero(settled), choice[settled]
         p = np.zeros(self.value.shape)
-        p[rows, acts] = 1.0
-        return Settled(ids[is_open], float(self.value[rows, acts].sum()),
-                       coupling.use(self.weights.T @ p, self.weights.T @ (p * self.cost)))
+        p[who, acts] = 1.0
+        return Settled(ids[is_open], float(self.value[who, acts].sum()),
+                       rows.use_from_sums(self.weights.T @ p, self.weights.T @ (p * self.cost)))
 
     @staticmethod
     def _one_hot(r: np.ndarray, best: np.ndarray) -> np.ndarray:
@@ -232,11 +172,11 @@ class ChunkStore:
     def map_sum(self, fn: Callable[[Chunk], Sums | Settled]) -> Sums | Settled:
         return functools.reduce(operator.add, self._map(fn))
 
-    def choices(self, coupling: Coupling, z: np.ndarray, margin: bool = False) -> np.ndarray:
+    def choices(self, rows: Rows, z: np.ndarray, margin: bool = False) -> np.ndarray:
         """(N,) best action of every customer at prices z (or, with margin=True, its margin)."""
-        return np.concatenate(self._map(lambda c: c.choices(coupling, z)[int(margin)]))
+        return np.concatenate(self._map(lambda c: c.choices(rows, z)[int(margin)]))
 
-    def rows(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def customers(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """value, cost (len(ids), K) and weights (len(ids), U) of the given customers (sorted ids)."""
         def take(c: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             local = ids[(ids >= c.first) & (ids < c.first + len(c.value))] - c.first
@@ -303,22 +243,21 @@ class Lagrangian(Strategy):
     highs_options: Mapping[str, float | int | str | bool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        where = "strategy.lagrangian"
-        check_scalar(self.working_set, f"{where}.working_set", int, 1)
-        check_scalar(self.exact_set, f"{where}.exact_set", int, 0)
-        check_scalar(self.rounds, f"{where}.rounds", int, 1)
+        check_scalar(self.working_set, "working_set", int, 1)
+        check_scalar(self.exact_set, "exact_set", int, 0)
+        check_scalar(self.rounds, "rounds", int, 1)
         stages = tuple(self.tau_stages)
         if not stages:
-            raise ConfigError(f"{where}.tau_stages = []: give at least one temperature, e.g. [0.1, 0.01, 0.001]")
+            raise ConfigError("tau_stages = []: give at least one temperature, e.g. [0.1, 0.01, 0.001]")
         for i, t in enumerate(stages):
-            check_scalar(t, f"{where}.tau_stages[{i}]", float, 0.0, min_inclusive=False)
+            check_scalar(t, f"tau_stages[{i}]", float, 0.0, min_inclusive=False)
         object.__setattr__(self, "tau_stages", tuple(float(t) for t in stages))
-        check_scalar(self.dual_iterations, f"{where}.dual_iterations", int, 1)
-        check_scalar(self.chunk_size, f"{where}.chunk_size", int, 1)
-        check_choice(self.backend, f"{where}.backend", ("local", "dask"))
-        check_scalar(self.gap, f"{where}.gap", float, 0.0, 1.0)
-        check_scalar(self.time_limit, f"{where}.time_limit", float, 0.0, min_inclusive=False)
-        object.__setattr__(self, "highs_options", check_mapping(self.highs_options, f"{where}.highs_options"))
+        check_scalar(self.dual_iterations, "dual_iterations", int, 1)
+        check_scalar(self.chunk_size, "chunk_size", int, 1)
+        check_choice(self.backend, "backend", ("local", "dask"))
+        check_scalar(self.gap, "gap", float, 0.0, 1.0)
+        check_scalar(self.time_limit, "time_limit", float, 0.0, min_inclusive=False)
+        object.__setattr__(self, "highs_options", check_mapping(self.highs_options, "highs_options"))
 
     def options(self, bound: float) -> dict[str, float | int | str | bool]:
         """HiGHS options for the restricted programs. The MILP only covers the open customers, so its
@@ -334,32 +273,32 @@ class Lagrangian(Strategy):
         found = certificates(view)
         if found:  # exact and cheap at any size: no need to search for prices that cannot exist
             raise InfeasibleError(f"lagrangian: {diagnose(view).message()}")
-        coupling, weights = Coupling.of(view)
-        chunks = chunks_of(view, weights, self.chunk_size)
+        rows = view.rows
+        chunks = chunks_of(view, rows.weights, self.chunk_size)
         store = DaskChunks(chunks, self.address) if self.backend == "dask" else LocalChunks(chunks)
         try:
             # the products here are (N, ~6) x (~6, K): multi-threaded BLAS only adds overhead to
             # them (measured 24 ms vs 4 ms at 75,000 x 8 on 2 cores)
             with threadpool_limits(limits=1, user_api="blas"):
-                return self._solve(view, coupling, store, start)
+                return self._solve(view, rows, store, start)
         finally:
             store.close()
 
-    def _solve(self, view: ScenarioView, coupling: Coupling, store: ChunkStore, start: float) -> Plan:
+    def _solve(self, view: ScenarioView, rows: Rows, store: ChunkStore, start: float) -> Plan:
         n = view.n_customers
-        z, bound = self._dual(view, coupling, store)
+        z, bound = self._dual(view, rows, store)
         width = min(n, self.working_set)
         keep = np.empty(0, dtype=np.int64)
         for _ in range(self.rounds):
-            part = self._restricted(coupling, store, z, self._cut(coupling, store, z, width), keep)
+            part = self._restricted(rows, store, z, self._margin_of_width(rows, store, z, width), keep)
             lp = solve(part.program, self.options(bound), relax=True, what="lagrangian")
             if lp.status == "infeasible":
                 width = self._widen(view, part, width)  # the settled choices leave the open ones too little room
                 continue
-            candidate = self._bound(coupling, store, lp.duals)
+            candidate = self._bound(rows, store, lp.duals)
             if candidate > bound:
                 break  # too few customers open to price the whole population: keep the better prices
-            moved = store.choices(coupling, z) != store.choices(coupling, lp.duals)
+            moved = store.choices(rows, z) != store.choices(rows, lp.duals)
             moved[part.ids] = False
             z, bound = lp.duals, candidate
             if not moved.any() or moved.sum() > 4 * width:
@@ -367,7 +306,7 @@ class Lagrangian(Strategy):
             keep = np.union1d(keep, np.flatnonzero(moved))
         none = np.empty(0, dtype=np.int64)
         while True:  # a first integer plan, over the customers closest to indifference at these prices
-            part = self._restricted(coupling, store, z, self._cut(coupling, store, z, width), none)
+            part = self._restricted(rows, store, z, self._margin_of_width(rows, store, z, width), none)
             mip = solve(part.program, self.options(bound), relax=False, what="lagrangian")
             if mip.status != "infeasible":
                 break
@@ -381,22 +320,26 @@ class Lagrangian(Strategy):
         # over the others, with those fixed, finds the optimum and proves a bound for the whole problem.
         cut = (bound - objective) * (1 + 1e-9) + 1e-9
         if len(part.ids) < n and bound - objective > self.gap * 1e-3 * max(1.0, abs(bound)):
-            margins = store.choices(coupling, z, margin=True)
-            if len(part.ids) < (margins < cut).sum() <= self.exact_set:
-                exact = self._restricted(coupling, store, z, cut, none)
+            free = int((store.choices(rows, z, margin=True) < cut).sum())
+            if free <= len(part.ids):  # those customers were all open in the MILP just solved: its bound holds
+                bound = min(bound, max(objective, part.settled.value + mip.bound))
+            elif free <= self.exact_set:
+                exact = self._restricted(rows, store, z, cut, none)
                 sharp = solve(exact.program, {**self.options(bound), "time_limit": min(self.time_limit, 60.0)},
                               relax=False, what="lagrangian")
-                if sharp.status != "infeasible":
+                if sharp.status == "infeasible":  # no plan keeps those choices, so none beats this one
+                    bound = objective
+                else:
                     bound = min(bound, max(objective, exact.settled.value + sharp.bound))
                     if exact.settled.value + sharp.objective > objective:
                         part, mip, objective = exact, sharp, exact.settled.value + sharp.objective
-        action = store.choices(coupling, z)
+        action = store.choices(rows, z)
         action[part.ids] = -1
         chosen = mip.x > 0.5
         action[part.ids[part.customer[chosen]]] = part.action[chosen]
         bound = max(bound, objective)
         gap = relative_gap(objective, bound)
-        prices = tuple(ShadowPrice(name, unit, float(p)) for name, unit, p in zip(coupling.names, coupling.units, z))
+        prices = tuple(ShadowPrice(row.name, row.unit, float(p)) for row, p in zip(rows.rows, z))
         limited = mip.status == "stopped_at_limit"
         report = SolverReport(mip.status, objective, bound, gap, time.perf_counter() - start, limited, prices)
         note = f"stopped at a solver limit: best plan found, certified gap {gap:.2e}" if limited else ""
@@ -408,24 +351,24 @@ class Lagrangian(Strategy):
             raise InfeasibleError(f"lagrangian: {diagnose(view).message()}")
         return min(view.n_customers, 4 * width)
 
-    def _dual(self, view: ScenarioView, coupling: Coupling, store: ChunkStore) -> tuple[np.ndarray, float]:
+    def _dual(self, view: ScenarioView, rows: Rows, store: ChunkStore) -> tuple[np.ndarray, float]:
         """Approximately minimize L: smoothed L-BFGS-B in temperature stages. Returns prices and the
         best (smallest) exact L seen: a certified upper bound."""
         positive = view.pairs.value_est[view.pairs.value_est > 0]
         scale = float(positive.mean()) if len(positive) else 1.0
-        bounds = [(0.0, None) if le else (None, 0.0) for le in coupling.le]
-        z = np.zeros(len(coupling.rhs))
+        bounds = [(0.0, None) if le else (None, 0.0) for le in rows.le]
+        z = np.zeros(len(rows.rhs))
         best = [np.inf, z]
 
         for fraction in self.tau_stages:
             tau = fraction * scale
 
             def f(zz: np.ndarray) -> tuple[float, np.ndarray]:
-                s = store.map_sum(lambda c: c.sums(coupling, zz, tau))
-                exact = s.exact + float(zz @ coupling.rhs)
+                s = store.map_sum(lambda c: c.sums(rows, zz, tau))
+                exact = s.exact + float(zz @ rows.rhs)
                 if exact < best[0]:
                     best[0], best[1] = exact, zz.copy()
-                return s.smooth + float(zz @ coupling.rhs), coupling.rhs - s.use
+                return s.smooth + float(zz @ rows.rhs), rows.rhs - s.use
 
             res = scipy.optimize.minimize(f, z, jac=True, method="L-BFGS-B", bounds=bounds,
                                           options={"maxiter": self.dual_iterations, "ftol": 1e-13, "gtol": 1e-10})
@@ -433,26 +376,26 @@ class Lagrangian(Strategy):
         return best[1], best[0]
 
     @staticmethod
-    def _bound(coupling: Coupling, store: ChunkStore, z: np.ndarray) -> float:
-        s = store.map_sum(lambda c: c.sums(coupling, z, 0.0))
-        return s.exact + float(z @ coupling.rhs)
+    def _bound(rows: Rows, store: ChunkStore, z: np.ndarray) -> float:
+        s = store.map_sum(lambda c: c.sums(rows, z, 0.0))
+        return s.exact + float(z @ rows.rhs)
 
     @staticmethod
-    def _cut(coupling: Coupling, store: ChunkStore, z: np.ndarray, width: int) -> float:
+    def _margin_of_width(rows: Rows, store: ChunkStore, z: np.ndarray, width: int) -> float:
         """The margin below which exactly the ``width`` closest customers fall (inf: all of them)."""
-        margins = store.choices(coupling, z, margin=True)
+        margins = store.choices(rows, z, margin=True)
         return np.inf if width >= len(margins) else float(np.partition(margins, width)[width])
 
     @staticmethod
-    def _restricted(coupling: Coupling, store: ChunkStore, z: np.ndarray, cut: float,
+    def _restricted(rows: Rows, store: ChunkStore, z: np.ndarray, cut: float,
                     keep: np.ndarray) -> Restricted:
         """Settle every customer whose margin at prices z is >= cut (and not in ``keep``) at its best
         choice; the program over the open ones with the limits the settled ones leave."""
-        settled = store.map_sum(lambda c: c.settle(coupling, z, cut, keep))
+        settled = store.map_sum(lambda c: c.settle(rows, z, cut, keep))
         ids = np.sort(settled.open_ids)
-        value, cost, w = store.rows(ids)
+        value, cost, w = store.customers(ids)
         cust, act = np.nonzero(np.isfinite(value))
-        coef = coupling.coefficients(w[cust], act, cost[cust, act])
-        prog = PairProgram(cust, len(ids), value[cust, act], sp.csr_matrix(coef), coupling.le,
-                           coupling.rhs - settled.use)
+        coef = rows.coefficients(w[cust], act, cost[cust, act])
+        prog = PairProgram(cust, len(ids), value[cust, act], sp.csr_matrix(coef), rows.le,
+                           rows.rhs - settled.use)
         return Restricted(settled, prog, ids, cust, act)

@@ -45,15 +45,14 @@ class Milp(Strategy):
     hand_over: bool = False  # past warn_above_pairs, solve with the lagrangian strategy instead
 
     def __post_init__(self) -> None:
-        where = "strategy.milp"
-        check_scalar(self.time_limit, f"{where}.time_limit", float, 0.0, min_inclusive=False)
-        check_scalar(self.mip_rel_gap, f"{where}.mip_rel_gap", float, 0.0, 1.0)
-        check_choice(self.presolve, f"{where}.presolve", ("auto", "off", "choose", "on"))
-        check_choice(self.mip_lp_solver, f"{where}.mip_lp_solver", ("auto", "choose", "simplex", "ipm", "pdlp"))
-        check_scalar(self.large_pairs, f"{where}.large_pairs", int, 0)
-        check_scalar(self.warn_above_pairs, f"{where}.warn_above_pairs", int, 1)
-        check_bool(self.hand_over, f"{where}.hand_over")
-        object.__setattr__(self, "highs_options", check_mapping(self.highs_options, f"{where}.highs_options"))
+        check_scalar(self.time_limit, "time_limit", float, 0.0, min_inclusive=False)
+        check_scalar(self.mip_rel_gap, "mip_rel_gap", float, 0.0, 1.0)
+        check_choice(self.presolve, "presolve", ("auto", "off", "choose", "on"))
+        check_choice(self.mip_lp_solver, "mip_lp_solver", ("auto", "choose", "simplex", "ipm", "pdlp"))
+        check_scalar(self.large_pairs, "large_pairs", int, 0)
+        check_scalar(self.warn_above_pairs, "warn_above_pairs", int, 1)
+        check_bool(self.hand_over, "hand_over")
+        object.__setattr__(self, "highs_options", check_mapping(self.highs_options, "highs_options"))
 
     def options(self, n_pairs: int) -> dict[str, float | int | str | bool]:
         """HiGHS options for a problem with n_pairs eligible pairs ("auto" resolved by size)."""
@@ -72,7 +71,7 @@ class Milp(Strategy):
                 plan = Lagrangian(highs_options=dict(self.highs_options)).select(view, rng)
                 return Plan(plan.action, plan.solver, _join(
                     f"handed over to lagrangian: {len(pairs):,} eligible pairs > "
-                    f"strategy.milp.warn_above_pairs={self.warn_above_pairs:,}", plan.note))
+                    f"warn_above_pairs={self.warn_above_pairs:,}", plan.note))
             warnings.warn(f"milp: {len(pairs):,} eligible pairs is past strategy.milp.warn_above_pairs="
                           f"{self.warn_above_pairs:,}; the exact MILP may take very long at this size. "
                           "The lagrangian strategy solves the same problem with a certified gap at scale "
@@ -94,7 +93,7 @@ class Milp(Strategy):
         return Plan(action, solver=report, note=note)
 
     def _empty(self, view: ScenarioView, start: float) -> Plan:
-        short = [r for r in view.system.rows if r.sense == ">=" and r.rhs > 0]
+        short = [r for r in view.rows.rows if r.sense == ">=" and r.rhs > 0]
         if short:
             raise InfeasibleError(f"milp: no customer has an eligible action, but {short[0].name} "
                                   f"needs {short[0].rhs:g} contacts")

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simcore.checks import as_str_tuple, check_choice, check_scalar
-from simcore.constraints import Row
+from simcore.constraints import LE, Row, RowSpec
 from simcore.plan import Plan
 from simcore.scenario import ScenarioView
 from strategies.base import Strategy, greedy_fill
@@ -63,21 +63,20 @@ class NbaRules(Strategy):
     candidates: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_CANDIDATES))
 
     def __post_init__(self) -> None:
-        where = "strategy.nba_rules"
         for name in ("critical_risk", "upsell_max_risk", "monitor_max_risk", "call_value_share",
                      "discount_effect", "discount_redemption", "discount_share"):
-            check_scalar(getattr(self, name), f"{where}.{name}", float, 0.0, 1.0)
+            check_scalar(getattr(self, name), f"{name}", float, 0.0, 1.0)
         for name in ("horizon_years", "high_clv", "upsell_min_engagement", "call_cost", "upsell_value", "upsell_cost"):
-            check_scalar(getattr(self, name), f"{where}.{name}", float, 0.0)
+            check_scalar(getattr(self, name), f"{name}", float, 0.0)
         for name in ("weekly_call_capacity", "top_k"):
             if getattr(self, name) is not None:
-                check_scalar(getattr(self, name), f"{where}.{name}", int, 0)
+                check_scalar(getattr(self, name), f"{name}", int, 0)
         merged = dict(DEFAULT_CANDIDATES)
         for seg, roles in dict(self.candidates or {}).items():
-            check_choice(seg, f"{where}.candidates.{seg}", RULE_SEGMENTS)
-            roles = as_str_tuple(roles, f"{where}.candidates.{seg}") if roles else ()
+            check_choice(seg, f"candidates.{seg}", RULE_SEGMENTS)
+            roles = as_str_tuple(roles, f"candidates.{seg}") if roles else ()
             for i, r in enumerate(roles):
-                check_choice(r, f"{where}.candidates.{seg}[{i}]", ROLES)
+                check_choice(r, f"candidates.{seg}[{i}]", ROLES)
             merged[seg] = roles
         object.__setattr__(self, "candidates", merged)
 
@@ -143,6 +142,6 @@ class NbaRules(Strategy):
         if self.weekly_call_capacity is not None:
             weight = np.zeros(len(view.catalog.actions))
             weight[action_of["call"]] = 1.0
-            extra.append(Row("nba_call_capacity", "capacity", "<=", float(self.weekly_call_capacity), "contacts",
-                             "weekly call capacity of the NBA engine", action_weight=weight))
+            extra.append(RowSpec(Row("nba_call_capacity", "capacity", LE, float(self.weekly_call_capacity), "contacts",
+                                     "weekly call capacity of the NBA engine"), action_weight=weight))
         return Plan(greedy_fill(view, order, candidates, limit=self.top_k, extra_rows=extra))

@@ -1,5 +1,5 @@
 """Shared fixtures: a hand-made 5-customer scenario whose KPIs are computed by hand in the tests,
-and helpers to compose the real Hydra configs."""
+and the one helper that composes the real Hydra configs the way the main job does."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,17 +9,22 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from simcore.catalog import Catalog
-from simcore.constraints import ConstraintSet
+from benchmarks import schemas
+from simcore.catalog import Action, Catalog
+from simcore.constraints import Budget, ChannelCapacity, ConstraintSet, FairnessFloor
 from simcore.population import Population, derive_tiers
 from simcore.scenario import Scenario
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
-SCENARIOS = sorted(p.stem for p in (CONF / "scenario").glob("*.yaml") if p.stem not in ("from_dir", "from_file"))
+# every world a user can run without giving a path (from_dir needs an exported scenario)
+SCENARIOS = sorted(p.stem for p in (CONF / "scenario").glob("*.yaml") if p.stem != "from_dir")
 STRATEGIES = sorted(p.stem for p in (CONF / "strategy").glob("*.yaml"))
 
 
 def compose_config(*overrides: str):
+    """The project's config with these overrides, composed as ``python -m benchmarks.run`` composes it
+    (schemas registered), with tracking and the report off unless an override turns them on."""
+    schemas.register()
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         return compose("config", overrides=["tracking=off", "report=false", *overrides])
 
@@ -50,13 +55,14 @@ def five() -> Scenario:
         churn_est=[0.6, 0.2, 0.7, 0.1, 0.3], clv_est=[900.0, 500.0, 250.0, 2500.0, 100.0],
         segments=["A", "A", "B", "B", "B"], revenue=[100.0, 50.0, 20.0, 300.0, 10.0])
     catalog = Catalog(actions=[
-        {"id": "none", "channel": "none"},
-        {"id": "email", "channel": "email", "cost": 1.0, "uplift": 0.1},
-        {"id": "call", "channel": "call", "cost": 10.0, "revenue_share": 0.2, "uplift": 0.5},
-        {"id": "upsell", "channel": "sales", "cost": 2.0, "revenue_gain": 100.0},
+        Action(id="none", channel="none"),
+        Action(id="email", channel="email", cost=1.0, uplift=0.1),
+        Action(id="call", channel="call", cost=10.0, revenue_share=0.2, uplift=0.5),
+        Action(id="upsell", channel="sales", cost=2.0, revenue_gain=100.0),
     ])
-    constraints = ConstraintSet(budget=30.0, channel_capacities=[{"channels": ["call"], "limit": 1}],
-                                fairness_floor=0.4)
+    constraints = ConstraintSet({"budget": Budget(limit=30.0),
+                                 "calls": ChannelCapacity(channels=["call"], limit=1),
+                                 "fairness": FairnessFloor(min_share=0.4)})
     eligible = catalog.eligibility(population)
     n_pairs = int(eligible.sum())
     # true effect = stated uplift x 1.2 for every pair (deterministic heterogeneity)

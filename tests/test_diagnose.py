@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simcore.catalog import Catalog
-from simcore.constraints import ConstraintSet
+import dataclasses
+
+from simcore.catalog import Action, Catalog
+from simcore.constraints import (Budget, ChannelCapacity, ConstraintSet, CoverageFloor, FairnessFloor, MaxContacts,
+                                 SaturationCap)
 from simcore.diagnose import certificates
 from simcore.errors import InfeasibleError
 from simcore.scenario import Scenario
@@ -14,10 +17,10 @@ from strategies.lagrangian import Lagrangian
 from strategies.milp import Milp
 from tests.conftest import tiny_population
 
-EMAIL = {"id": "email", "channel": "email", "cost": 2.0, "uplift": 0.1}
-PUSH = {"id": "push", "channel": "push", "cost": 0.5, "uplift": 0.05}
-ONLY_B = {"id": "call", "channel": "call", "cost": 1.0, "uplift": 0.2, "segments": ["B"]}
-HIGH_RISK_60 = {"name": "high_risk", "risk_tiers": ["high"], "min_share": 0.6}
+EMAIL = Action(id="email", channel="email", cost=2.0, uplift=0.1)
+PUSH = Action(id="push", channel="push", cost=0.5, uplift=0.05)
+ONLY_B = Action(id="call", channel="call", cost=1.0, uplift=0.2, segments=["B"])
+HIGH_RISK_60 = CoverageFloor(risk_tiers=["high"], min_share=0.6)
 
 
 def world(actions, segments=None, **constraints) -> Scenario:
@@ -25,38 +28,37 @@ def world(actions, segments=None, **constraints) -> Scenario:
     population = tiny_population(churn_true=[0.8] * 10, clv_true=[100.0] * 10,
                                  segments=segments or ["A"] * 5 + ["B"] * 5)
     catalog = Catalog(actions=actions)
-    return Scenario.assemble("diag", population, catalog, ConstraintSet(**constraints),
+    return Scenario.assemble("diag", population, catalog, ConstraintSet(constraints),
                              catalog.eligibility(population), effect_true=None, rng=np.random.default_rng(0))
 
 
 CASES = {
     # a floor needs 6 contacts at $2 = $12; the budget is $7
     "budget vs floor": (
-        dict(actions=[EMAIL], budget=7.0, coverage_floors=[HIGH_RISK_60]),
+        dict(actions=[EMAIL], budget=Budget(limit=7.0), high_risk=HIGH_RISK_60),
         ["coverage[high_risk] needs 6 contacts", "costs $12.00; budget is $7.00",
          "budget must rise from $7.00 to $12.00", "coverage[high_risk] must fall from 6 contacts to 3 contacts"]),
     # email is the only contact and is capped at 4
     "capacity vs floor": (
-        dict(actions=[EMAIL], channel_capacities=[{"channels": ["email"], "limit": 4}], coverage_floors=[HIGH_RISK_60]),
+        dict(actions=[EMAIL], email=ChannelCapacity(channels=["email"], limit=4), high_risk=HIGH_RISK_60),
         ["at least 6 count against capacity[email] (limit 4)",
          "capacity[email] must rise from 4 contacts to 6 contacts",
          "coverage[high_risk] must fall from 6 contacts to 4 contacts"]),
     "contact cap vs fairness floor": (
-        dict(actions=[EMAIL, PUSH], max_contacts=5, fairness_floor=0.8),
+        dict(actions=[EMAIL, PUSH], max_contacts=MaxContacts(limit=5), fairness=FairnessFloor(min_share=0.8)),
         ["max_contacts", "fairness[A]", "fairness[B]"]),
     "saturation cap vs floor": (
-        dict(actions=[PUSH], saturation_cap=0.2, coverage_floors=[HIGH_RISK_60]),
+        dict(actions=[PUSH], saturation=SaturationCap(max_share=0.2), high_risk=HIGH_RISK_60),
         ["saturation[push] must rise from 2 contacts to 6 contacts"]),
     # only segment B can be called, and the floor is on segment A
     "floor with no eligible action": (
-        dict(actions=[ONLY_B], coverage_floors=[{"name": "a_group", "segments": ["A"], "min_share": 0.4}]),
+        dict(actions=[ONLY_B], a_group=CoverageFloor(segments=["A"], min_share=0.4)),
         ["coverage[a_group] needs 2 contacts, but only 0 of its customers have an eligible contact action"]),
     # each floor alone fits the budget ($6 each); together they need $12 > $10: no pair of rows explains it,
     # the elastic MILP finds the three-row conflict
     "two floors and a budget": (
-        dict(actions=[EMAIL], budget=10.0,
-             coverage_floors=[{"name": "a", "segments": ["A"], "min_share": 0.6},
-                              {"name": "b", "segments": ["B"], "min_share": 0.6}]),
+        dict(actions=[EMAIL], budget=Budget(limit=10.0), a=CoverageFloor(segments=["A"], min_share=0.6),
+             b=CoverageFloor(segments=["B"], min_share=0.6)),
         ["budget (spend <= $10.00)", "coverage[a]", "coverage[b]", "budget must rise from $10.00 to $12.00"]),
 }
 
@@ -89,8 +91,7 @@ def test_each_suggested_move_makes_the_problem_feasible(case):
     assert diagnosis.fixes or len(diagnosis.certificates) > 1, "one conflict always comes with its moves"
     for fix in diagnosis.fixes:
         sc = world(**spec)
-        rows = tuple(r if r.name != fix.row.name else type(r)(**{**r.__dict__, "rhs": fix.needed})
-                     for r in sc.system.rows)
-        view = type(sc.view)(**{**sc.view.__dict__, "system": type(sc.system)(rows)})
+        rows = tuple(r if r.name != fix.row.name else dataclasses.replace(r, rhs=fix.needed) for r in sc.rows.rows)
+        view = dataclasses.replace(sc.view, rows=dataclasses.replace(sc.rows, rows=rows))
         plan = Milp().select(view, np.random.default_rng(0))
         assert plan.solver.status == "optimal", fix.describe()

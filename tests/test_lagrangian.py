@@ -9,7 +9,7 @@ from simcore.evaluate import audit
 from strategies.lagrangian import Lagrangian
 from strategies.milp import Milp
 from strategies.pair_program import PairProgram, solve
-from tests.test_contract import scenario
+from tests.test_contract import world as scenario
 from tests.test_milp import brute_force, random_instance
 
 RNG = np.random.default_rng(0)
@@ -73,21 +73,21 @@ def test_shadow_prices_are_the_lp_duals_of_the_whole_problem():
     view = scenario("playlistpro").view
     plan = Lagrangian(working_set=40).select(view, RNG)
     prices = {p.row: p.value for p in plan.solver.shadow_prices}
-    assert list(prices) == [r.name for r in view.system.rows]
+    assert list(prices) == [r.name for r in view.rows.rows]
     np.testing.assert_allclose(list(prices.values()), full_lp_duals(view), atol=1e-6)
-    for row in view.system.rows:
+    for row in view.rows.rows:
         assert prices[row.name] >= -1e-9 if row.sense == "<=" else prices[row.name] <= 1e-9
     assert prices["budget"] > 0, "the playlistpro budget binds: one more dollar is worth something"
 
 
 def test_a_binding_floor_has_a_negative_price():
     """Raise the high-risk floor to 100%: it binds, and its price says what one more contact costs."""
-    from hydra.utils import instantiate
+    from benchmarks.config import build_section
 
     from tests.conftest import compose_config
 
-    cfg = compose_config("scenario=playlistpro", "scenario.constraints.coverage_floors.0.min_share=1.0")
-    view = instantiate(cfg.scenario).build(np.random.SeedSequence(42)).view
+    cfg = compose_config("scenario=playlistpro", "scenario.constraints.high_risk.min_share=1.0")
+    view = build_section(cfg, "scenario").build(np.random.SeedSequence(42)).view
     plan = Lagrangian().select(view, RNG)
     prices = {p.row: p.value for p in plan.solver.shadow_prices}
     assert prices["coverage[high_risk]"] < 0

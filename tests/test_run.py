@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from benchmarks.config import instantiate
+from benchmarks.config import build_section, selected_strategies
 from benchmarks.run import run
 from tests.conftest import CONF, SCENARIOS, compose_config
 
@@ -28,11 +28,10 @@ def first_run(tmp_path_factory) -> tuple[Path, pd.DataFrame, str]:
 def test_every_yaml_composes_and_instantiates():
     for scenario in SCENARIOS:
         cfg = compose_config(f"scenario={scenario}")
-        spec = instantiate(cfg.scenario, "scenario")
-        assert spec.name == scenario
-        for name in cfg.strategy:
-            instantiate(cfg.strategy[name], f"strategy.{name}")
-        instantiate(cfg.evaluation, "evaluation")
+        assert build_section(cfg, "scenario").name == scenario
+        assert list(selected_strategies(cfg)) == list(cfg.strategy)
+        build_section(cfg, "evaluation")
+        build_section(cfg, "tracking")
     assert {p.stem for p in (CONF / "scenario").glob("*.yaml")} >= {"from_dir", "from_file"}
 
 
@@ -111,21 +110,28 @@ def test_exported_milp_plan_is_optimal_when_resolved_independently(first_run):
     def add(coef, lower=-np.inf, upper=np.inf):
         rows.append(np.asarray(coef, float)); lo.append(lower); hi.append(upper)
 
-    add(pairs["cost"], upper=spec["budget"])
-    for cap in spec["channel_capacities"]:
-        add(np.isin(channel, cap["channels"]), upper=cap["limit"])
-    for floor in spec["coverage_floors"]:
-        member = np.ones(len(customers), bool)
-        if floor["segments"]:
-            member &= customers["segment"].isin(floor["segments"]).to_numpy()
-        if floor["risk_tiers"]:
-            member &= customers["risk_tier"].isin(floor["risk_tiers"]).to_numpy()
-        ids = set(customers["customer_id"][member])
-        add(pairs["customer_id"].isin(ids), lower=np.ceil(floor["min_share"] * member.sum() - 1e-9))
-    for a in actions.index:
-        add(pairs["action_id"] == a, upper=np.floor(spec["saturation_cap"] * len(customers) + 1e-9))
-    for seg, size in customers["segment"].value_counts().items():
-        add(cust["segment"].to_numpy() == seg, lower=np.ceil(spec["fairness_floor"] * size - 1e-9))
+    kind = {key: c["_target_"].rsplit(".", 1)[1] for key, c in spec.items()}
+    assert sorted(kind.values()) == sorted(["Budget", "ChannelCapacity", "ChannelCapacity", "CoverageFloor",
+                                            "CoverageFloor", "SaturationCap", "FairnessFloor"])
+    for key, c in spec.items():
+        if kind[key] == "Budget":
+            add(pairs["cost"], upper=c["limit"])
+        elif kind[key] == "ChannelCapacity":
+            add(np.isin(channel, c["channels"]), upper=c["limit"])
+        elif kind[key] == "CoverageFloor":
+            member = np.ones(len(customers), bool)
+            if c["segments"]:
+                member &= customers["segment"].isin(c["segments"]).to_numpy()
+            if c["risk_tiers"]:
+                member &= customers["risk_tier"].isin(c["risk_tiers"]).to_numpy()
+            ids = set(customers["customer_id"][member])
+            add(pairs["customer_id"].isin(ids), lower=np.ceil(c["min_share"] * member.sum() - 1e-9))
+        elif kind[key] == "SaturationCap":
+            for a in actions.index:
+                add(pairs["action_id"] == a, upper=np.floor(c["max_share"] * len(customers) + 1e-9))
+        else:
+            for seg, size in customers["segment"].value_counts().items():
+                add(cust["segment"].to_numpy() == seg, lower=np.ceil(c["min_share"] * size - 1e-9))
     for _, idx in pairs.groupby("customer_id").indices.items():
         one = np.zeros(len(pairs)); one[idx] = 1
         add(one, upper=1)

@@ -7,16 +7,16 @@ import pandas as pd
 import pytest
 
 import benchmarks.sweep as sweep_module
-from benchmarks.sweep import SweepSettings, plain_config, plan_cells, run_sweep
-from simcore.checks import build
+from benchmarks.sweep import _sweep_settings, SweepSettings, plain_config, plan_cells, run_sweep
+from benchmarks.config import build_section
 from simcore.errors import ConfigError
 from tests.conftest import compose_config
 
 # 40 customers, budgets $0.05 (the floors cannot be met: milp is infeasible), $60, $150; 2 replicates
 TINY = ("+sweep=budget_sensitivity", "scenario.population.n_customers=40", "evaluation.replications=50",
         "strategies=[do_nothing,treat_everyone,random,clv_top_n,milp]", "sweep.replicates=2",
-        "sweep.axes={scenario.constraints.budget:[0.05,60,150]}", "report=false")
-BUDGET = "axis.scenario.constraints.budget"
+        "sweep.axes={scenario.constraints.budget.limit:[0.05,60,150]}", "report=false")
+BUDGET = "axis.scenario.constraints.budget.limit"
 
 
 def timeless(table: pd.DataFrame) -> pd.DataFrame:
@@ -84,7 +84,7 @@ def test_a_replicate_has_the_same_world_at_every_level(swept):
 
 def test_cell_ids_are_stable_and_follow_the_config():
     cfg = compose_config(*TINY)
-    settings = build(SweepSettings, dict(cfg.sweep), "sweep")
+    settings = _sweep_settings(cfg)
     ids = [c.id for c in plan_cells(plain_config(cfg), settings)]
     assert ids == [c.id for c in plan_cells(plain_config(compose_config(*TINY, "sweep.n_jobs=1")), settings)]
     assert len(set(ids)) == 6 and ids[0].startswith("r000-0.05-")
@@ -158,7 +158,7 @@ def test_mlflow_parent_with_nested_children_and_resume(swept):
 
 
 def test_unreachable_tracking_store_warns_and_keeps_results(tmp_path):
-    cfg = compose_config(*TINY, "sweep.n_jobs=1", "sweep.replicates=1", "sweep.axes={scenario.constraints.budget:[60]}",
+    cfg = compose_config(*TINY, "sweep.n_jobs=1", "sweep.replicates=1", "sweep.axes={scenario.constraints.budget.limit:[60]}",
                          "strategies=[do_nothing,milp]", "tracking=mlflow",
                          "tracking.uri=postgresql://nobody@127.0.0.1:1/none")
     with pytest.warns(UserWarning, match="MLflow tracking .* failed"):
@@ -181,8 +181,8 @@ def test_dask_backend_gives_the_loky_table(swept, tmp_path):
      r"sweep.axes.scenario.constraints.nope: no such config value"),
     ("++sweep.axes={tracking.enabled:[true,false]}", r"sweep.axes.tracking.enabled: sweeps over sweep, tracking"),
     ("++sweep.axes={scenario.constraints:[1]}", r"sweep.axes.scenario.constraints: is a whole config node"),
-    ("sweep.axes={scenario.constraints.budget:[-5]}", r"scenario.constraints.budget = -5: must be >= 0"),
-    ("sweep.axes={scenario.constraints.budget:[1,1]}", r"sweep.axes.scenario.constraints.budget = \[1, 1\]: values must be distinct"),
+    ("sweep.axes={scenario.constraints.budget.limit:[-5]}", r"scenario.constraints.budget.limit = -5: must be >= 0"),
+    ("sweep.axes={scenario.constraints.budget.limit:[1,1]}", r"sweep.axes.scenario.constraints.budget.limit = \[1, 1\]: values must be distinct"),
     ("sweep.replicates=0", r"sweep.replicates = 0: must be >= 1"),
     ("sweep.backend=spark", r"sweep.backend = 'spark': must be one of loky, dask"),
     ("strategies=[random]", r"sweep.reference = 'milp': not among the strategies of this sweep; allowed: random"),
@@ -196,6 +196,6 @@ def test_invalid_sweeps_are_clear_errors(override, message, tmp_path):
 
 def test_an_axis_path_must_be_one_key(tmp_path):
     # ~sweep.axes +sweep.axes.scenario.constraints.budget=[...] nests the path instead of naming it
-    cfg = compose_config(*TINY, "~sweep.axes", "+sweep.axes.scenario.constraints.budget=[1,2]")
+    cfg = compose_config(*TINY, "~sweep.axes", "+sweep.axes.scenario.constraints.budget.limit=[1,2]")
     with pytest.raises(ConfigError, match=r"sweep.axes.scenario = .*write the whole config path as ONE key"):
         run_sweep(cfg, tmp_path / "run")
