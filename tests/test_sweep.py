@@ -6,8 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import benchmarks.sweep as sweep_module
-from benchmarks.sweep import SweepSettings, plain_config, plan_cells, run_sweep
+import benchmarks.sweep.execute as execute_module
+from benchmarks.sweep import run_sweep
+from benchmarks.sweep.cells import plan_cells
+from benchmarks.sweep.settings import SweepSettings, plain_config
 from simcore.checks import build
 from simcore.errors import ConfigError
 from tests.conftest import compose_config
@@ -98,7 +100,7 @@ def test_n_jobs_and_interruption_do_not_change_the_table(swept, tmp_path, monkey
     reference = timeless(swept[1].results)
     cfg = compose_config(*TINY, "sweep.n_jobs=1")
     calls = {"n": 0}
-    original = sweep_module.run_strategy
+    original = execute_module.run_strategy
 
     def failing(scenario, name, strategy, seed, settings):
         calls["n"] += 1
@@ -106,12 +108,12 @@ def test_n_jobs_and_interruption_do_not_change_the_table(swept, tmp_path, monkey
             raise KeyboardInterrupt("simulated interruption")
         return original(scenario, name, strategy, seed, settings)
 
-    monkeypatch.setattr(sweep_module, "run_strategy", failing)
+    monkeypatch.setattr(execute_module, "run_strategy", failing)
     with pytest.raises(KeyboardInterrupt):
         run_sweep(cfg, tmp_path / "run")
     assert len(list((tmp_path / "run" / "cells").glob("*.parquet"))) == 2
     assert not (tmp_path / "run" / "results.parquet").exists()
-    monkeypatch.setattr(sweep_module, "run_strategy", original)
+    monkeypatch.setattr(execute_module, "run_strategy", original)
 
     resumed = run_sweep(cfg, tmp_path / "run")
     assert resumed.cells_skipped == 1  # the first cell runs again: its showcase was never written
