@@ -8,6 +8,7 @@ import re
 
 from hydra.core.config_store import ConfigStore
 
+from benchmarks.sweep.settings import SweepSettings
 from benchmarks.tracking import TrackingSettings
 from simcore.build import schema
 from simcore.evaluate import EvaluationSettings
@@ -24,7 +25,7 @@ STRATEGIES = (DoNothing, TreatEveryone, RandomTargeting, FrequencyOnly, ClvTopN,
 GROUPS = {
     "schema/scenario": {"spec": ScenarioSpec, "dir": ScenarioDir},
     "schema/population": {"synthetic": SyntheticPopulation, "file": FilePopulation},
-    "schema": {"evaluation": EvaluationSettings, "tracking": TrackingSettings},
+    "schema": {"evaluation": EvaluationSettings, "tracking": TrackingSettings, "sweep": SweepSettings},
 }
 
 

@@ -7,8 +7,8 @@ values in the same replicate has far less variance than the difference of two in
 Intervals are Student-t intervals across replicates: mean +- t_{(1+level)/2, n-1} * sd / sqrt(n),
 sd with ddof=1. With one replicate there is no spread to estimate and the bounds are NaN.
 
-Only rows with ``status == "ok"`` carry values; infeasible, not applicable and failed rows are
-counted (``n_infeasible`` ...), never averaged in as zeros.
+Only rows with status ``ok`` carry values; every other :class:`simcore.results.Status` (infeasible,
+not applicable, solver error, error) is counted (``n_infeasible`` ...), never averaged in as zeros.
 """
 from __future__ import annotations
 
@@ -21,11 +21,18 @@ import scipy.stats
 
 from simcore.checks import check_scalar
 from simcore.errors import ConfigError
+from simcore.results import STATUS, STRATEGY, Status
 
 # the per-row metrics summarized by default: dollars (net_value, spend, net_value_mc_mean,
 # est_net_value), a ratio (roi) and a count of customers contacted (treated)
 METRICS = ("net_value", "roi", "treated", "spend", "net_value_mc_mean", "est_net_value")
-STATUSES = ("ok", "infeasible", "not_applicable", "solver_error")
+# every status, in Status order: summarize counts each in a column n_<status>
+STATUSES = tuple(str(s) for s in Status)
+
+
+def count_column(status: str) -> str:
+    """The summary column counting rows of ``status``: ``n_ok``, ``n_infeasible``, ..."""
+    return f"n_{status}"
 
 
 @dataclass(frozen=True)
@@ -70,15 +77,15 @@ def summarize(results: pd.DataFrame, axes: Sequence[str], metrics: Sequence[str]
     """One row per (axis columns..., strategy): ``n_rows`` (replicates run), ``n_<status>`` for every
     status, and ``<metric>_mean, _lo, _hi, _n`` over the ok rows (n = replicates with a finite value;
     ROI is NaN when nothing is spent, so its n can be smaller)."""
-    keys = [*axes, "strategy"]
-    _check_columns(results, [*keys, "status", *metrics], "summarize")
+    keys = [*axes, STRATEGY]
+    _check_columns(results, [*keys, STATUS, *metrics], "summarize")
     rows = []
     for key, group in _groups(results, keys):
         row: dict[str, object] = dict(zip(keys, key))
         row["n_rows"] = len(group)
         for status in STATUSES:
-            row[f"n_{status}"] = int((group["status"] == status).sum())
-        ok = group[group["status"] == "ok"]
+            row[count_column(status)] = int((group[STATUS] == status).sum())
+        ok = group[group[STATUS] == Status.OK]
         for m in metrics:
             iv = t_interval(pd.to_numeric(ok[m], errors="coerce").to_numpy(float), level)
             row.update({f"{m}_mean": iv.mean, f"{m}_lo": iv.lo, f"{m}_hi": iv.hi, f"{m}_n": iv.n})
@@ -93,19 +100,19 @@ def paired_differences(results: pd.DataFrame, axes: Sequence[str], reference: st
     level: one row per (axis columns..., strategy != reference) with ``n_pairs`` (replicates where both
     rows are ok) and ``<metric>_diff_mean, _lo, _hi, _n``. A positive mean: the strategy beats the
     reference; an interval excluding 0: it does so beyond replicate noise."""
-    _check_columns(results, [*axes, pair_on, "strategy", "status", *metrics], "paired_differences")
-    strategies = list(dict.fromkeys(results["strategy"]))
+    _check_columns(results, [*axes, pair_on, STRATEGY, STATUS, *metrics], "paired_differences")
+    strategies = list(dict.fromkeys(results[STRATEGY]))
     if reference not in strategies:
         raise ConfigError(f"sweep.reference = {reference!r}: not a strategy of this sweep; "
                           f"allowed: {', '.join(map(str, strategies))}")
-    ok = results[results["status"] == "ok"]
+    ok = results[results[STATUS] == Status.OK]
     index = [*axes, pair_on]
-    ref = ok[ok["strategy"] == reference].set_index(index)[list(metrics)].apply(pd.to_numeric, errors="coerce")
+    ref = ok[ok[STRATEGY] == reference].set_index(index)[list(metrics)].apply(pd.to_numeric, errors="coerce")
     rows = []
-    for key, group in _groups(results[results["strategy"] != reference], [*axes, "strategy"]):
-        row: dict[str, object] = dict(zip([*axes, "strategy"], key))
+    for key, group in _groups(results[results[STRATEGY] != reference], [*axes, STRATEGY]):
+        row: dict[str, object] = dict(zip([*axes, STRATEGY], key))
         row["reference"] = reference
-        mine = group[group["status"] == "ok"].set_index(index)[list(metrics)].apply(pd.to_numeric, errors="coerce")
+        mine = group[group[STATUS] == Status.OK].set_index(index)[list(metrics)].apply(pd.to_numeric, errors="coerce")
         both = mine.join(ref, how="inner", lsuffix="", rsuffix="_ref")
         row["n_pairs"] = len(both)
         for m in metrics:

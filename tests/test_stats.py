@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks.stats import paired_differences, summarize, t_interval
 from simcore.errors import ConfigError
+from simcore.results import Status
 
 # Student t quantiles t_{0.975, df} from a printed table
 T975 = {1: 12.706204736, 2: 4.302652730, 3: 3.182446305}
@@ -62,6 +63,18 @@ def test_summary_counts_infeasible_and_averages_only_ok_rows():
     assert math.isnan(b2["net_value_mean"]), "an all-infeasible point has no value, not a zero"
     assert list(s.index) == [(1, "a"), (1, "b"), (2, "a"), (2, "b")]
 
+
+
+def test_summary_has_a_count_for_every_status():
+    """One n_<status> column per Status, in Status order; a row of any status but ok is counted,
+    never averaged in."""
+    rows = [{"axis.x": 0, "replicate": r, "strategy": "a", "status": str(status),
+             "net_value": 5.0 if status == Status.OK else np.nan} for r, status in enumerate(Status)]
+    s = summarize(pd.DataFrame(rows), ["axis.x"], metrics=("net_value",)).iloc[0]
+    assert [c for c in s.index if c.startswith("n_") and c != "n_rows"] == [
+        "n_ok", "n_infeasible", "n_not_applicable", "n_solver_error", "n_error"]
+    assert s["n_rows"] == len(Status) and (s["n_ok"], s["n_error"], s["n_solver_error"]) == (1, 1, 1)
+    assert (s["net_value_mean"], s["net_value_n"]) == (5.0, 1)
 
 def test_paired_difference_within_replicate_by_hand():
     p = paired_differences(_results(), ["axis.budget"], reference="a", metrics=("net_value",))

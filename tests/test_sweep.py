@@ -6,9 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import benchmarks.sweep as sweep_module
-from benchmarks.sweep import _sweep_settings, SweepSettings, plain_config, plan_cells, run_sweep
+import benchmarks.sweep.execute as execute_module
 from benchmarks.config import build_section
+from benchmarks.sweep import run_sweep
+from benchmarks.sweep.cells import plan_cells
+from benchmarks.sweep.settings import plain_config
 from simcore.errors import ConfigError
 from tests.conftest import compose_config
 
@@ -84,7 +86,7 @@ def test_a_replicate_has_the_same_world_at_every_level(swept):
 
 def test_cell_ids_are_stable_and_follow_the_config():
     cfg = compose_config(*TINY)
-    settings = _sweep_settings(cfg)
+    settings = build_section(cfg, "sweep")
     ids = [c.id for c in plan_cells(plain_config(cfg), settings)]
     assert ids == [c.id for c in plan_cells(plain_config(compose_config(*TINY, "sweep.n_jobs=1")), settings)]
     assert len(set(ids)) == 6 and ids[0].startswith("r000-0.05-")
@@ -98,7 +100,7 @@ def test_n_jobs_and_interruption_do_not_change_the_table(swept, tmp_path, monkey
     reference = timeless(swept[1].results)
     cfg = compose_config(*TINY, "sweep.n_jobs=1")
     calls = {"n": 0}
-    original = sweep_module.run_strategy
+    original = execute_module.run_strategy
 
     def failing(scenario, name, strategy, seed, settings):
         calls["n"] += 1
@@ -106,12 +108,12 @@ def test_n_jobs_and_interruption_do_not_change_the_table(swept, tmp_path, monkey
             raise KeyboardInterrupt("simulated interruption")
         return original(scenario, name, strategy, seed, settings)
 
-    monkeypatch.setattr(sweep_module, "run_strategy", failing)
+    monkeypatch.setattr(execute_module, "run_strategy", failing)
     with pytest.raises(KeyboardInterrupt):
         run_sweep(cfg, tmp_path / "run")
     assert len(list((tmp_path / "run" / "cells").glob("*.parquet"))) == 2
     assert not (tmp_path / "run" / "results.parquet").exists()
-    monkeypatch.setattr(sweep_module, "run_strategy", original)
+    monkeypatch.setattr(execute_module, "run_strategy", original)
 
     resumed = run_sweep(cfg, tmp_path / "run")
     assert resumed.cells_skipped == 1  # the first cell runs again: its showcase was never written
@@ -195,7 +197,7 @@ def test_invalid_sweeps_are_clear_errors(override, message, tmp_path):
 
 
 def test_an_axis_path_must_be_one_key(tmp_path):
-    # ~sweep.axes +sweep.axes.scenario.constraints.budget=[...] nests the path instead of naming it
-    cfg = compose_config(*TINY, "~sweep.axes", "+sweep.axes.scenario.constraints.budget.limit=[1,2]")
+    # +sweep.axes.scenario.constraints.budget.limit=[...] nests the path instead of naming it
+    cfg = compose_config("+sweep=custom", "+sweep.axes.scenario.constraints.budget.limit=[1,2]")
     with pytest.raises(ConfigError, match=r"sweep.axes.scenario = .*write the whole config path as ONE key"):
         run_sweep(cfg, tmp_path / "run")

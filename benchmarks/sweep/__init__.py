@@ -1,0 +1,165 @@
+"""Declarative sweeps: axes over any config value x replicate seeds x the chosen strategies.
+
+    python -m benchmarks.run +sweep=budget_sensitivity
+    python -m benchmarks.run +sweep=budget_sensitivity sweep.replicates=5 sweep.n_jobs=2
+
+A sweep (``conf/sweep/*.yaml``, the ``sweep`` config node) declares ``axes: {config path: [values]}``.
+A CELL is one combination of axis values and one replicate; in a cell every strategy runs on the
+same scenario through ``benchmarks.pipeline.run_strategy`` (one flat row per strategy).
+
+The package, one job a module: ``settings`` (the sweep node, its validation), ``cells`` (planning
+the cells, their ids, the store of finished cells, the showcase), ``execute`` (tasks, the worker,
+loky / Dask execution; seeds are explained there), ``console`` (the printed grid), and here
+``run_sweep``, which ties them together in the parent.
+
+Nothing is lost: each finished cell is written atomically to ``cells/<cell id>.parquet`` (by the
+worker when it sees the run directory, else by the parent when the task returns). The cell id holds
+a hash of everything that determines the cell's rows (the config without ``sweep`` and ``tracking``,
+the replicate, the axis values), so rerunning into the same directory skips exactly the finished
+cells of THIS config, and the results table is always assembled from the cell files in a fixed
+order: a resumed sweep's table is identical to an uninterrupted one, and n_jobs cannot change it.
+
+Outputs in the run directory: results.parquet/.csv (one row per cell x strategy: ``cell``,
+``replicate``, ``axis.<path>`` per axis, then every column of run_strategy's record), summary.csv
+and paired.csv (``benchmarks.stats``), config.yaml (resolved), showcase/ (the full single-run
+outputs of replicate 0 at the first level of every axis), cells/, and the report
+(``report=false`` skips it). MLflow: ``benchmarks.tracking.SweepLogger``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from benchmarks.config import build_section, selected_strategies, strategy_params
+from benchmarks.stats import paired_differences, summarize
+from benchmarks.sweep.cells import CellStore, plan_cells, write_showcase
+from benchmarks.sweep.console import print_sweep
+from benchmarks.sweep.execute import TaskResult, run_tasks, tasks_for
+from benchmarks.sweep.settings import SweepSettings, check_axes, plain_config
+from benchmarks.tracking import SweepLogger, SweepTracking
+from simcore.checks import check_scalar
+from simcore.errors import ConfigError
+from simcore.results import STATUS, Status
+
+log = logging.getLogger("retention-bench")
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """run_dir: where everything is; results / summary / paired: the three tables; cells_run and
+    cells_skipped (already on disk); seconds: compute (cells), report, wall (the whole sweep)."""
+
+    run_dir: Path
+    results: pd.DataFrame
+    summary: pd.DataFrame
+    paired: pd.DataFrame
+    cells_run: int
+    cells_skipped: int
+    compute_s: float
+    report_s: float
+    wall_s: float
+    tracking: SweepTracking
+
+
+def run_sweep(cfg: DictConfig, run_dir: Path) -> SweepResult:
+    """Run (or resume) the sweep ``cfg.sweep`` and write its outputs into ``run_dir`` (or
+    ``sweep.resume_dir``). Returns the tables and timings."""
+    wall = time.perf_counter()
+    settings = build_section(cfg, "sweep")
+    tracking = build_section(cfg, "tracking")
+    check_scalar(cfg.seed, "seed", int, 0)
+    strategies = selected_strategies(cfg)
+    if settings.reference not in strategies:
+        raise ConfigError(f"sweep.reference = {settings.reference!r}: not among the strategies of this sweep; "
+                          f"allowed: {', '.join(strategies)}")
+    check_axes(cfg, settings)
+    scenario_name = build_section(cfg, "scenario").name
+    run_dir = Path(settings.resume_dir) if settings.resume_dir else run_dir
+    store = CellStore(run_dir / "cells")
+    store.directory.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+
+    config = plain_config(cfg)
+    cells = plan_cells(config, settings)
+    showcase_dir = run_dir / "showcase"
+    showcase_id = cells[0].id if settings.showcase and not showcase_dir.exists() else None
+    pending = [c for c in cells if c.id == showcase_id or not store.has(c.id)]
+    pending_ids = {c.id for c in pending}
+    done = [c for c in cells if c.id not in pending_ids]
+    log.info("sweep %s: %d cells (%d axis points x %d replicates) x %d strategies; %d already on disk in %s",
+             settings.name, len(cells), len(cells) // settings.replicates, settings.replicates, len(strategies),
+             len(done), run_dir)
+
+    logger = SweepLogger(tracking, scenario_name, run_dir, settings.name,
+                         {"sweep": settings.name, "scenario": scenario_name, "seed": str(cfg.seed),
+                          "replicates": str(settings.replicates), "reference": settings.reference,
+                          "strategies": ",".join(strategies),
+                          "axes": json.dumps({a.path: list(a.values) for a in settings.grid})},
+                         {n: strategy_params(cfg, n) for n in strategies})
+    try:
+        for cell in done:  # a resumed sweep's parent run gets every cell (already logged ones are skipped)
+            logger.log_rows(store.read(cell.id))
+        start = time.perf_counter()
+        run_tasks(tasks_for(pending, config, settings, store, showcase_id), settings,
+                  lambda output: _keep(output, store, logger, showcase_dir))
+        compute = time.perf_counter() - start
+
+        # the table is what the file holds (a parquet round trip also makes missing values uniform)
+        store.assemble(cells).to_parquet(run_dir / "results.parquet", index=False)
+        results = pd.read_parquet(run_dir / "results.parquet")
+        results.to_csv(run_dir / "results.csv", index=False)
+        axes = [a.column for a in settings.grid]
+        summary = summarize(results, axes, level=settings.level)
+        paired = paired_differences(results, axes, settings.reference, level=settings.level)
+        summary.to_csv(run_dir / "summary.csv", index=False)
+        paired.to_csv(run_dir / "paired.csv", index=False)
+
+        start = time.perf_counter()
+        report = _write_report(run_dir) if cfg.get("report", True) else None  # report=false: no figures/report
+        report_s = time.perf_counter() - start
+    except BaseException:  # finished cells are on disk; the parent run is marked FAILED until a rerun
+        logger.abandon()
+        raise
+    artifacts = [run_dir / f for f in ("results.parquet", "results.csv", "summary.csv", "paired.csv", "config.yaml",
+                                       "report.html", "report.md", "figures", "showcase")]
+    status = results[STATUS]
+    tracked = logger.finish(artifacts, {"cells": len(cells), "rows": len(results),
+                                        "rows_ok": int((status == Status.OK).sum()),
+                                        "rows_infeasible": int((status == Status.INFEASIBLE).sum()),
+                                        "compute_s": compute})
+    out = SweepResult(run_dir, results, summary, paired, len(pending), len(done), compute, report_s,
+                      time.perf_counter() - wall, tracked)
+    print_sweep(out, settings, scenario_name, report)
+    return out
+
+
+def _keep(output: TaskResult, store: CellStore, logger: SweepLogger, showcase_dir: Path) -> None:
+    """A returned task, in the parent: save its cells (if the worker could not), queue them for
+    MLflow, and write the showcase if the task carries it."""
+    for result in output.cells:
+        if not store.has(result.cell.id):  # the worker could not see the run directory (a remote cluster)
+            store.write(result.table, result.cell.id)
+        logger.log_rows(result.table)
+    if output.showcase is not None:
+        write_showcase(showcase_dir, output.showcase)
+
+
+def _write_report(run_dir: Path) -> Path | None:
+    """The report (benchmarks.report); a failure there warns, since every table is already on disk
+    and ``python -m benchmarks.report RUN_DIR`` can redo it."""
+    from benchmarks.report import write_report  # here, not at the top: keeps matplotlib out of the workers
+
+    try:
+        html, _ = write_report(run_dir)
+        return html
+    except Exception as err:  # noqa: BLE001 - the sweep's results are complete without the report
+        warnings.warn(f"the report could not be written ({type(err).__name__}: {err}); the tables are in "
+                      f"{run_dir}; retry with python -m benchmarks.report {run_dir}", stacklevel=2)
+        return None

@@ -1,0 +1,128 @@
+"""Running a sweep's cells: tasks for the workers, what a worker does with one, and the parallel
+execution (joblib on loky, or on Dask through ``simcore.cluster``) with its progress bar.
+
+The joblib task is one replicate's cells in axis order (or ``chunk`` of them), run consecutively in
+one process, so a solver can reuse its compiled model between re-solves of the same population along
+the axis. Seeds: replicate r uses ``child(SeedSequence(seed), "replicate", r)``, a named child, so a
+replicate has the same population and outcome draws at every axis level and whatever the cell order,
+worker or n_jobs; inside a cell every strategy shares the outcome draws (see run_strategy).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import joblib
+import numpy as np
+import pandas as pd
+from omegaconf import OmegaConf
+from tqdm.auto import tqdm
+
+from benchmarks.config import build_section, selected_strategies
+from benchmarks.pipeline import run_strategy
+from benchmarks.sweep.cells import Cell, CellStore, Showcase, cell_frame
+from benchmarks.sweep.settings import Axis, SweepSettings
+from simcore.checks import check_scalar
+from simcore.cluster import dask_client
+from simcore.rng import child
+
+
+@dataclass(frozen=True)
+class Task:
+    """The joblib unit: consecutive cells of ONE replicate, run in order in one process.
+    config: the plain resolved config without execution keys; store: where a worker writes finished
+    cells if it can see that directory; showcase: the id of the cell whose plans to return."""
+
+    config: dict
+    axes: tuple[Axis, ...]
+    cells: tuple[Cell, ...]
+    store: CellStore
+    showcase: str | None
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """A finished cell: table has one row per strategy (the cell's columns, then run_strategy's record)."""
+
+    cell: Cell
+    table: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    cells: tuple[CellResult, ...]
+    showcase: Showcase | None
+
+
+def tasks_for(cells: list[Cell], config: dict, settings: SweepSettings, store: CellStore,
+              showcase: str | None) -> list[Task]:
+    """Group pending cells by replicate (axis order kept), then split into ``chunk``-sized tasks."""
+    by_rep: dict[int, list[Cell]] = {}
+    for cell in cells:
+        by_rep.setdefault(cell.replicate, []).append(cell)
+    tasks = []
+    for rep in sorted(by_rep):
+        todo = by_rep[rep]
+        size = settings.chunk or len(todo)
+        for i in range(0, len(todo), size):
+            tasks.append(Task(config, settings.grid, tuple(todo[i:i + size]), store, showcase))
+    return tasks
+
+
+def run_task(task: Task) -> TaskResult:
+    """Run a task's cells in order (in a worker). The config is updated in place along the axes (every
+    cell sets every axis), and strategies / evaluation settings are rebuilt only when an axis touches them."""
+    cfg = OmegaConf.create(task.config)
+    paths = [a.path for a in task.axes]
+    rebuild_strategies = any(p.startswith(("strategy", "strategies")) for p in paths)
+    rebuild_evaluation = any(p.startswith("evaluation") for p in paths)
+    strategies = settings = None
+    out, showcase = [], None
+    for cell in task.cells:
+        for path, value in zip(paths, cell.values):
+            OmegaConf.update(cfg, path, value, merge=False)
+        if strategies is None or rebuild_strategies:
+            strategies = selected_strategies(cfg)
+        if settings is None or rebuild_evaluation:
+            settings = build_section(cfg, "evaluation")
+        root = np.random.SeedSequence(check_scalar(cfg.seed, "seed", int, 0))
+        seed = child(root, "replicate", cell.replicate)
+        scenario = build_section(cfg, "scenario").build(seed)
+        results = [run_strategy(scenario, name, strategy, seed, settings) for name, strategy in strategies.items()]
+        table = cell_frame(cell, task.axes, results)
+        if task.store.directory.is_dir():  # a worker that shares the run directory saves the cell right away
+            task.store.write(table, cell.id)
+        out.append(CellResult(cell, table))
+        if cell.id == task.showcase:
+            showcase = Showcase(scenario, tuple(results))
+    return TaskResult(tuple(out), showcase)
+
+
+@contextmanager
+def backend(settings: SweepSettings) -> Iterator[None]:
+    """joblib's backend for the sweep: loky as configured, or Dask through a distributed Client
+    (``address``, or a LocalCluster of n_jobs single-threaded worker processes)."""
+    if settings.backend == "loky":
+        yield
+        return
+    workers = settings.n_jobs if settings.n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + settings.n_jobs)
+    with dask_client(settings.address, "sweep.address", n_workers=workers), joblib.parallel_config(backend="dask"):
+        yield
+
+
+def run_tasks(tasks: list[Task], settings: SweepSettings, on_result: Callable[[TaskResult], None]) -> None:
+    """Run the tasks in parallel and hand each result to ``on_result`` in the parent as soon as it
+    returns (in completion order, not task order), moving the progress bar by its cells."""
+    if not tasks:
+        return
+    cells = sum(len(t.cells) for t in tasks)
+    bar = tqdm(total=cells, unit="cell", desc=f"sweep {settings.name}", smoothing=0.05,
+               disable=True if os.environ.get("CI") else None)  # None: off when not a terminal
+    with bar, backend(settings):
+        outputs = joblib.Parallel(n_jobs=settings.n_jobs, return_as="generator_unordered")(
+            joblib.delayed(run_task)(t) for t in tasks)
+        for output in outputs:
+            on_result(output)
+            bar.update(len(output.cells))
