@@ -28,11 +28,15 @@ import pandas as pd
 from matplotlib.figure import Figure
 from omegaconf import OmegaConf
 
-from benchmarks import figures as F
+from benchmarks.figures.plans import actions_by_segment, churn_clv_scatter, tier_heatmap
+from benchmarks.figures.single import action_mix, binding_heatmap, coverage_vs_floor, net_value_by_strategy, value_waterfall
+from benchmarks.figures.style import METRIC_LABELS, save
+from benchmarks.figures.sweep import binding_vs_axis, metric_vs_axis
+from benchmarks.frames import axis_columns, binding_share_matrix, level_text, split_ok, strategy_order, treatment_frame
 from benchmarks import stats
 from benchmarks.outputs import comparison_table, money
 from simcore.errors import ConfigError, RetentionBenchError
-from simcore.results import BINDING, VIOLATION, flagged
+from simcore.results import AXIS, BINDING, VIOLATION, Status, flagged
 
 PACKAGES = ("numpy", "pandas", "cvxpy", "highspy", "mlflow", "seaborn", "matplotlib", "hydra-core", "joblib",
             "pyarrow")
@@ -99,7 +103,7 @@ def load_plan_data(directory: Path, results: pd.DataFrame | None = None) -> Plan
         return None
     results = read_results(directory) if results is None else results
     plans = {}
-    for strategy in results.loc[results["status"] == F.OK, "strategy"]:
+    for strategy in results.loc[results["status"] == Status.OK, "strategy"]:
         path = directory / "plans" / f"{strategy}.csv"
         if path.exists():
             plans[strategy] = pd.read_csv(path, dtype={"customer_id": str})
@@ -119,7 +123,7 @@ def load_run(run_dir: Path) -> RunData:
     results = read_results(run_dir)
     if results.empty or "strategy" not in results.columns or "status" not in results.columns:
         raise ConfigError(f"RUN_DIR = {str(run_dir)!r}: its results table has no rows with strategy and status")
-    axes = F.axis_columns(results)
+    axes = axis_columns(results)
     if axes:
         showcase = run_dir / "showcase"
         return RunData(run_dir, "sweep", results, load_plan_data(showcase) if showcase.is_dir() else None, axes)
@@ -146,7 +150,7 @@ def segment_floors(spec: Mapping[str, object], segments: list[str]) -> Floors:
 def fairness_table(results: pd.DataFrame, floors: dict[str, float]) -> pd.DataFrame:
     """Coverage per segment (share contacted) per status-ok strategy, with the required floor as the
     first row; a cell below its floor is marked 'below'."""
-    ok, _ = F.split_ok(results)
+    ok, _ = split_ok(results)
     segments = [c[len("coverage."):] for c in results.columns if c.startswith("coverage.")]
     rows = [{"strategy": "required floor", **{s: _pct(floors.get(s)) if s in floors else "none" for s in segments},
              "min/max ratio": ""}]
@@ -163,7 +167,7 @@ def fairness_table(results: pd.DataFrame, floors: dict[str, float]) -> pd.DataFr
 
 def binding_table(results: pd.DataFrame, audit: pd.DataFrame) -> pd.DataFrame:
     """Single run: each status-ok strategy's binding constraints with used / limit from the audit."""
-    ok, _ = F.split_ok(results)
+    ok, _ = split_ok(results)
     rows = []
     for rec in ok.to_dict("records"):
         names = flagged(rec, BINDING)
@@ -183,7 +187,7 @@ def binding_table(results: pd.DataFrame, audit: pd.DataFrame) -> pd.DataFrame:
 def violation_lines(results: pd.DataFrame, audit: pd.DataFrame) -> list[str]:
     """Single run: one line per status-ok strategy, every constraint it breaks with the amount and
     unit (from the ``violation.<row>`` columns and the audit's units), or 'feasible'."""
-    ok, _ = F.split_ok(results)
+    ok, _ = split_ok(results)
     units = dict(zip(audit["name"], audit["unit"])) if len(audit) else {}
     lines = []
     for rec in ok.to_dict("records"):
@@ -196,11 +200,11 @@ def violation_lines(results: pd.DataFrame, audit: pd.DataFrame) -> list[str]:
 def binding_share_table(results: pd.DataFrame, axis: str) -> pd.DataFrame:
     """Sweep: share of ok replicates in which each constraint binds, strategy x constraint rows, one
     column per axis level; 'no plan' where the strategy has no ok replicate at that level."""
-    matrix = F.binding_share_matrix(results, axis)
+    matrix = binding_share_matrix(results, axis)
     if matrix.empty:
         return pd.DataFrame({"strategy": [], "constraint": []})
     shown = matrix.map(lambda v: "no plan" if pd.isna(v) else _pct(v))
-    return shown.rename(columns=F.level_text).rename_axis(columns=None).reset_index()
+    return shown.rename(columns=level_text).rename_axis(columns=None).reset_index()
 
 
 def sweep_summary(results: pd.DataFrame, axes: list[str], level: float = 0.95) -> pd.DataFrame:
@@ -209,12 +213,12 @@ def sweep_summary(results: pd.DataFrame, axes: list[str], level: float = 0.95) -
     the share of ok replicates whose plan meets every constraint (when results have ``feasible``)."""
     summary = stats.summarize(results, axes, metrics=("net_value", "roi", "treated", "spend"), level=level)
     keys = [*axes, "strategy"]
-    feasible = (results[results["status"] == F.OK].assign(feasible=lambda d: d["feasible"].astype(bool))
+    feasible = (results[results["status"] == Status.OK].assign(feasible=lambda d: d["feasible"].astype(bool))
                 .groupby(keys, sort=False)["feasible"].mean() if "feasible" in results.columns else None)
     rows = []
     for rec in summary.to_dict("records"):
         skipped = ", ".join(f"{rec[f'n_{s}']} {s}" for s in stats.STATUSES if s != "ok" and rec[f"n_{s}"])
-        rows.append({**{a[len(F.AXIS_PREFIX):]: F.level_text(rec[a]) for a in axes}, "strategy": rec["strategy"],
+        rows.append({**{a[len(AXIS):]: level_text(rec[a]) for a in axes}, "strategy": rec["strategy"],
                      "ok / replicates": f"{rec['n_ok']} / {rec['n_rows']}" + (f" ({skipped})" if skipped else ""),
                      "net value (true) $": money(rec["net_value_mean"]),
                      f"{level:.0%} interval $": _interval(rec["net_value_lo"], rec["net_value_hi"]),
@@ -236,7 +240,7 @@ def paired_table(results: pd.DataFrame, axes: list[str], reference: str, level: 
         lo, hi = rec["net_value_diff_lo"], rec["net_value_diff_hi"]
         verdict = ("no pairs: a row is not ok" if rec["n_pairs"] == 0 else "too few pairs" if pd.isna(lo)
                    else "better" if lo > 0 else "worse" if hi < 0 else "no clear difference")
-        rows.append({**{a[len(F.AXIS_PREFIX):]: F.level_text(rec[a]) for a in axes}, "strategy": rec["strategy"],
+        rows.append({**{a[len(AXIS):]: level_text(rec[a]) for a in axes}, "strategy": rec["strategy"],
                      "pairs": int(rec["n_pairs"]), f"net value - {reference} $": money(rec["net_value_diff_mean"]),
                      f"{level:.0%} interval $": _interval(lo, hi), "verdict": verdict})
     return pd.DataFrame(rows)
@@ -245,7 +249,7 @@ def paired_table(results: pd.DataFrame, axes: list[str], reference: str, level: 
 def sweep_options(data: RunData) -> tuple[str, float]:
     """(reference strategy, interval level) of a sweep: ``sweep.reference`` and ``sweep.level`` of
     its saved config when present; else milp (or the first strategy) and 0.95."""
-    strategies = F.strategy_order(data.results)
+    strategies = strategy_order(data.results)
     config = saved_config(data.run_dir)
     saved = OmegaConf.load(config) if config is not None else OmegaConf.create()
     reference = OmegaConf.select(saved, "sweep.reference", default=None)
@@ -259,7 +263,7 @@ def status_notes(results: pd.DataFrame) -> list[str]:
     """One line per strategy that was skipped or flagged: its status, where, and the full reason."""
     lines = []
     for (strategy, status), group in results.groupby(["strategy", "status"], sort=False):
-        if status == F.OK:
+        if status == Status.OK:
             notes = {n for n in group.get("note", pd.Series(dtype=str)) if isinstance(n, str) and n}
             lines += [f"{strategy}: {n}" for n in sorted(notes)]
             continue
@@ -373,41 +377,41 @@ def build_figures(data: RunData) -> tuple[list[tuple[str, str, Figure]], list[st
         _, level = sweep_options(data)
         n_rep = data.results.groupby([*data.axes, "strategy"]).size().max()
         for metric in ("net_value", "roi", "treated"):
-            label = F.METRIC_LABELS[metric]
+            label = METRIC_LABELS[metric]
             out.append((f"{metric}_vs_{leaf}", f"{label[:1].upper()}{label[1:]} per strategy along {leaf}: mean "
                         f"across replicates (up to {n_rep}) with its {level:.0%} interval band.",
-                        F.metric_vs_axis(data.results, metric, axis, level)))
+                        metric_vs_axis(data.results, metric, axis, level)))
         out.append((f"binding_vs_{leaf}", f"Share of replicates in which each constraint binds, per {leaf} level.",
-                    F.binding_heatmap(data.results, axis)))
+                    binding_vs_axis(data.results, axis)))
     else:
         out.append(("net_value", "True expected net value per strategy, the interval of realized outcomes "
-                    "(Monte Carlo) and the value the strategy estimated.", F.net_value_by_strategy(data.results)))
+                    "(Monte Carlo) and the value the strategy estimated.", net_value_by_strategy(data.results)))
         out.append(("binding", "Constraints that bind (no room for one more unit) per strategy.",
-                    F.binding_heatmap(data.results)))
+                    binding_heatmap(data.results)))
     plan = data.plan_data
     if plan is None:
         notes.append("per-customer figures skipped: no scenario export (scenario/customers.parquet) in "
                      + ("the sweep's showcase/ directory" if data.kind == "sweep" else "the run directory"))
         return out, notes
     where = " (showcase: replicate 0 at the first axis level)" if data.kind == "sweep" else ""
-    ok, _ = F.split_ok(plan.results)
+    ok, _ = split_ok(plan.results)
     if ok.empty:
         notes.append("per-customer figures skipped: no strategy produced a plan")
         return out, notes
-    treatments = F.treatment_frame(plan.customers, plan.plans, plan.actions)
+    treatments = treatment_frame(plan.customers, plan.plans, plan.actions)
     out += [
         ("value_waterfall", f"Retained CLV + revenue gain - cost = net value per strategy{where}.",
-         F.value_waterfall(plan.results)),
-        ("action_mix", f"Customers per action per strategy{where}.", F.action_mix(plan.results, plan.actions)),
+         value_waterfall(plan.results)),
+        ("action_mix", f"Customers per action per strategy{where}.", action_mix(plan.results, plan.actions)),
         ("actions_by_segment", f"Customers contacted per segment, stacked by action{where}.",
-         F.actions_by_segment(treatments, plan.actions)),
+         actions_by_segment(treatments, plan.actions)),
         ("tier_heatmap", f"Share treated in each estimated risk tier x value tier{where}.",
-         F.tier_heatmap(treatments)),
+         tier_heatmap(treatments)),
         ("churn_vs_clv", f"Estimated churn probability vs estimated CLV, treated customers highlighted{where}.",
-         F.churn_clv_scatter(treatments, max_points=MAX_SCATTER_POINTS)),
+         churn_clv_scatter(treatments, max_points=MAX_SCATTER_POINTS)),
         ("coverage_vs_floor", f"Share of each segment contacted against the fairness floor (dashed) and "
          f"segment floors (black ticks){where}.",
-         F.coverage_vs_floor(plan.results, plan.floors.by_segment, plan.floors.fairness)),
+         coverage_vs_floor(plan.results, plan.floors.by_segment, plan.floors.fairness)),
     ]
     return out, notes
 
@@ -417,7 +421,7 @@ def write_figures(data: RunData) -> tuple[list[FigureFile], list[str]]:
     built, notes = build_figures(data)
     files = []
     for name, caption, fig in built:
-        png, pdf = F.save(fig, data.run_dir / "figures", name)
+        png, pdf = save(fig, data.run_dir / "figures", name)
         files.append(FigureFile(name, caption, png, pdf))
     return files, notes
 
@@ -478,7 +482,7 @@ def _title(data: RunData) -> str:
     scenario = ", ".join(dict.fromkeys(data.results["scenario"].astype(str))) if "scenario" in data.results else "?"
     if data.kind == "sweep":
         levels = data.results[data.axes[0]].nunique()
-        return f"{scenario}: sweep over {data.axes[0][len(F.AXIS_PREFIX):]} ({levels} levels)"
+        return f"{scenario}: sweep over {data.axes[0][len(AXIS):]} ({levels} levels)"
     n = len(data.plan_data.customers) if data.plan_data is not None else "?"
     return f"{scenario}: {n} customers, single run"
 

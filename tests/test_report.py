@@ -17,7 +17,10 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from benchmarks import figures as F
+from benchmarks.figures.single import coverage_vs_floor, net_value_by_strategy
+from benchmarks.figures.style import save
+from benchmarks.figures.sweep import net_value_vs_axis, roi_vs_axis, treated_vs_axis
+from benchmarks.frames import axis_summary, binding_shares, waterfall_frame
 from benchmarks import report as R
 from simcore.errors import ConfigError
 
@@ -140,37 +143,37 @@ def test_non_ok_rows_are_never_drawn_as_zeros():
         "est_net_value": [0.0, 60.0, 0.0], "retained_clv": [0.0, 80.0, 0.0], "revenue_gain": [0.0, 0.0, 0.0],
         "spend": [0.0, 30.0, 0.0], "binding.budget": [False, True, False], "coverage.A": [0.0, 0.5, 0.0],
     })
-    fig = F.net_value_by_strategy(results)
+    fig = net_value_by_strategy(results)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["do_nothing", "random"]
     assert "milp infeasible" in all_text(fig)
-    assert list(F.waterfall_frame(results)["strategy"].unique()) == ["do_nothing", "random"]
-    assert "milp" not in set(F.binding_shares(results)["strategy"])
-    coverage = F.coverage_vs_floor(results, {"A": 0.2}, 0.1)
+    assert list(waterfall_frame(results)["strategy"].unique()) == ["do_nothing", "random"]
+    assert "milp" not in set(binding_shares(results)["strategy"])
+    coverage = coverage_vs_floor(results, {"A": 0.2}, 0.1)
     assert "milp" not in [t.get_text() for t in coverage.legends[0].get_texts()]
     # sweep: milp is infeasible at the lowest level -> no point there, 3 replicates elsewhere
     sweep = synthetic_sweep()
-    summary = F.axis_summary(sweep, "axis.scenario.constraints.budget", "net_value")
+    summary = axis_summary(sweep, "axis.scenario.constraints.budget", "net_value")
     milp = summary[summary["strategy"] == "milp"].set_index("axis.scenario.constraints.budget")
     assert milp.loc[100.0, "n"] == 0 and np.isnan(milp.loc[100.0, "mean"]) and milp.loc[100.0, "n_skipped"] == 3
-    line = next(li for li in F.net_value_vs_axis(sweep).axes[0].get_lines() if li.get_label() == "milp")
+    line = next(li for li in net_value_vs_axis(sweep).axes[0].get_lines() if li.get_label() == "milp")
     assert list(line.get_xdata()) == [1000.0, 10000.0]
-    assert "milp (infeasible x3 at 100)" in all_text(F.net_value_vs_axis(sweep))
+    assert "milp (infeasible x3 at 100)" in all_text(net_value_vs_axis(sweep))
 
 
 def test_sweep_figures_have_interval_bands_and_log_axis():
     sweep = synthetic_sweep()
-    summary = F.axis_summary(sweep, "axis.scenario.constraints.budget", "net_value")
+    summary = axis_summary(sweep, "axis.scenario.constraints.budget", "net_value")
     ok = summary[(summary["n"] >= 2) & (summary["strategy"] != "do_nothing")]  # do_nothing: no spread
     assert (ok["lo"] < ok["mean"]).all() and (ok["mean"] < ok["hi"]).all()
-    fig = F.net_value_vs_axis(sweep)
+    fig = net_value_vs_axis(sweep)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"  # the levels span 100x
     assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 3  # one band per strategy
-    assert F.roi_vs_axis(sweep).axes[0].get_ylabel().startswith("ROI")
+    assert roi_vs_axis(sweep).axes[0].get_ylabel().startswith("ROI")
     narrow = sweep.assign(**{"axis.scenario.constraints.budget": sweep["axis.scenario.constraints.budget"] / 1000 + 10})
-    assert F.treated_vs_axis(narrow).axes[0].get_xscale() == "linear"  # levels 10.1, 11, 20: within 10x
-    shares = F.binding_shares(sweep, "axis.scenario.constraints.budget")
+    assert treated_vs_axis(narrow).axes[0].get_xscale() == "linear"  # levels 10.1, 11, 20: within 10x
+    shares = binding_shares(sweep, "axis.scenario.constraints.budget")
     random_low = shares[(shares["strategy"] == "random") & (shares["axis.scenario.constraints.budget"] == 100.0)]
     assert random_low.set_index("constraint")["share"].to_dict() == {"budget": 1.0}
 
@@ -203,5 +206,5 @@ def test_cli_errors_name_the_directory_and_exit_2(tmp_path, capsys):
     assert R.main([str(tmp_path)]) == 2
     assert "holds no results.parquet or results.csv" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="name = 'a/b': must be a plain file name"):
-        F.save(F.net_value_by_strategy(synthetic_sweep().iloc[:0].assign(net_value_mc_lo=[], net_value_mc_hi=[],
+        save(net_value_by_strategy(synthetic_sweep().iloc[:0].assign(net_value_mc_lo=[], net_value_mc_hi=[],
                                                                          est_net_value=[])), tmp_path, "a/b")
