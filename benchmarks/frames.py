@@ -44,6 +44,21 @@ def axis_path(axis: str) -> str:
     return axis[len(AXIS):] if axis.startswith(AXIS) else axis
 
 
+def axis_names(axes: Sequence[str]) -> dict[str, str]:
+    """axis column -> its short name: the last part of its config path (``budget``), or as many
+    trailing parts as it takes to tell it from the other ``axes`` (``channel_capacities[0].limit``
+    beside ``channel_capacities[1].limit``)."""
+    parts = {a: axis_path(a).split(".") for a in axes}
+    names = {}
+    for axis, mine in parts.items():
+        for k in range(1, len(mine) + 1):
+            name = ".".join(mine[-k:])
+            if all(".".join(theirs[-k:]) != name for other, theirs in parts.items() if other != axis):
+                break
+        names[axis] = name
+    return names
+
+
 def level_text(value: object) -> str:
     """An axis level as a label: 1,000 for whole numbers, the value itself otherwise."""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
@@ -65,15 +80,17 @@ def strategy_order(results: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(results[STRATEGY]))
 
 
-def facets(frame: pd.DataFrame, others: Sequence[str]) -> list[tuple[str, pd.DataFrame]]:
+def facets(frame: pd.DataFrame, others: Sequence[str], axes: Sequence[str]) -> list[tuple[str, pd.DataFrame]]:
     """(title, rows) per combination of the levels of the axis columns ``others``, in sorted order,
-    titled ``<path> = <level>, ...``; one untitled facet holding every row when ``others`` is empty."""
+    titled ``<short name> = <level>, ...`` (:func:`axis_names` among ``axes``, every axis column of
+    the sweep); one untitled facet holding every row when ``others`` is empty."""
     if not others:
         return [("", frame)]
+    names = axis_names(axes)
     out = []
     for key, part in frame.groupby(list(others), sort=True):
         key = key if isinstance(key, tuple) else (key,)
-        out.append((", ".join(f"{axis_path(c)} = {level_text(v)}" for c, v in zip(others, key)), part))
+        out.append((", ".join(f"{names[c]} = {level_text(v)}" for c, v in zip(others, key)), part))
     return out
 
 

@@ -32,7 +32,8 @@ def metric_vs_axis(results: pd.DataFrame, metric: str, axis: str | None = None, 
     with ``metric`` at ``level``, when the caller has computed it (see ``axis_summary``)."""
     axis = axis or _first_axis(results)
     table = axis_summary(results, axis, metric, level, summary)
-    panels = facets(table, [c for c in axis_columns(results) if c != axis])
+    axes = axis_columns(results)
+    panels = facets(table, [c for c in axes if c != axis], axes)
     strategies = strategy_order(results)
     palette = strategy_palette(strategies)
     levels = pd.to_numeric(table[axis], errors="coerce")
@@ -91,15 +92,15 @@ def binding_vs_axis(results: pd.DataFrame, axis: str | None = None) -> Figure:
     axis = axis or _first_axis(results)
     _, skipped = split_ok(results)
     matrix = binding_share_matrix(results, axis)
-    others = [c for c in axis_columns(results) if c != axis]
-    blocks = facets(matrix.reset_index(), others) or [("", matrix.reset_index())]  # nothing binds: one block
+    axes = axis_columns(results)
+    blocks = facets(matrix.reset_index(), [c for c in axes if c != axis], axes) or [("", matrix.reset_index())]  # nothing binds: one block
     strategies = list(dict.fromkeys(matrix.index.get_level_values(STRATEGY)))
     constraints = sorted(matrix.index.get_level_values("constraint").unique())
     levels = list(matrix.columns)
     short = axis_label(axis, with_path=False)
     with theme():
         fig, axs = grid(max(len(strategies), 1) * len(blocks), width=4.2,
-                        height=0.32 * max(len(constraints), 2) + 1.6 + 0.2 * bool(others), max_cols=3,
+                        height=0.32 * max(len(constraints), 2) + 1.6 + 0.2 * (len(blocks) > 1), max_cols=3,
                         sharey=True, blocks=len(blocks))
         panels = iter(axs)
         for title, block in blocks:
