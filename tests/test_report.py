@@ -21,7 +21,8 @@ from benchmarks.figures.single import coverage_vs_floor, net_value_by_strategy
 from benchmarks.figures.style import save
 from benchmarks.figures.sweep import net_value_vs_axis, roi_vs_axis, treated_vs_axis
 from benchmarks.frames import axis_summary, binding_shares, waterfall_frame
-from benchmarks import report as R
+from benchmarks.report import write_report
+from benchmarks.report.__main__ import main
 from simcore.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -186,7 +187,7 @@ def test_sweep_report_has_summary_paired_table_and_axis_figures(single_run, tmp_
     (sweep_dir / "showcase").mkdir(parents=True)
     synthetic_sweep().to_parquet(sweep_dir / "results.parquet", index=False)
     shutil.copy(single_run / "results.parquet", sweep_dir / "showcase" / "results.parquet")
-    html_path, md_path = R.write_report(sweep_dir)
+    html_path, md_path = write_report(sweep_dir)
     text = md_path.read_text()
     for heading in ("## Summary across replicates", "## Paired differences against milp", "## Binding constraints"):
         assert heading in text
@@ -201,9 +202,9 @@ def test_sweep_report_has_summary_paired_table_and_axis_figures(single_run, tmp_
 
 
 def test_cli_errors_name_the_directory_and_exit_2(tmp_path, capsys):
-    assert R.main([str(tmp_path / "missing")]) == 2
+    assert main([str(tmp_path / "missing")]) == 2
     assert "missing': not a directory" in capsys.readouterr().err
-    assert R.main([str(tmp_path)]) == 2
+    assert main([str(tmp_path)]) == 2
     assert "holds no results.parquet or results.csv" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="name = 'a/b': must be a plain file name"):
         save(net_value_by_strategy(synthetic_sweep().iloc[:0].assign(net_value_mc_lo=[], net_value_mc_hi=[],
