@@ -210,14 +210,14 @@ def waterfall_frame(results: pd.DataFrame) -> pd.DataFrame:
     for rec in ok.to_dict("records"):
         clv, gain, spend = float(rec["retained_clv"]), float(rec["revenue_gain"]), float(rec["spend"])
         rows += [
-            {"strategy": rec[STRATEGY], "step": "retained CLV", "start": 0.0, "end": clv, "value": clv},
-            {"strategy": rec[STRATEGY], "step": "revenue gain", "start": clv, "end": clv + gain, "value": gain},
-            {"strategy": rec[STRATEGY], "step": "cost", "start": clv + gain, "end": clv + gain - spend,
+            {STRATEGY: rec[STRATEGY], "step": "retained CLV", "start": 0.0, "end": clv, "value": clv},
+            {STRATEGY: rec[STRATEGY], "step": "revenue gain", "start": clv, "end": clv + gain, "value": gain},
+            {STRATEGY: rec[STRATEGY], "step": "cost", "start": clv + gain, "end": clv + gain - spend,
              "value": -spend},
-            {"strategy": rec[STRATEGY], "step": "net value", "start": 0.0, "end": float(rec["net_value"]),
+            {STRATEGY: rec[STRATEGY], "step": "net value", "start": 0.0, "end": float(rec["net_value"]),
              "value": float(rec["net_value"])},
         ]
-    return pd.DataFrame(rows, columns=["strategy", "step", "start", "end", "value"])
+    return pd.DataFrame(rows, columns=[STRATEGY, "step", "start", "end", "value"])
 
 
 def mix_frame(results: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
@@ -231,10 +231,10 @@ def mix_frame(results: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
     for rec in ok.to_dict("records"):
         for action_id in items(results.columns, MIX):
             count = rec[MIX + action_id]
-            rows.append({"strategy": rec[STRATEGY], "action_id": action_id,
+            rows.append({STRATEGY: rec[STRATEGY], "action_id": action_id,
                          "action": names.get(action_id, action_id),
                          "customers": 0.0 if pd.isna(count) else float(count)})
-    return pd.DataFrame(rows, columns=["strategy", "action_id", "action", "customers"])
+    return pd.DataFrame(rows, columns=[STRATEGY, "action_id", "action", "customers"])
 
 
 def tier_levels(values: pd.Series) -> list[str]:

@@ -17,6 +17,7 @@ from benchmarks.figures.style import (TREATED_COLOURS, action_name, action_palet
                                       new_figure, theme)
 from benchmarks.frames import require_columns, strategy_order, tier_levels
 from simcore.errors import ConfigError
+from simcore.results import STRATEGY
 
 
 def actions_by_segment(treatments: pd.DataFrame, actions: pd.DataFrame) -> Figure:
@@ -24,12 +25,12 @@ def actions_by_segment(treatments: pd.DataFrame, actions: pd.DataFrame) -> Figur
     on one shared axis (one panel keeps the figure fast and the heights comparable).
 
     treatments: :func:`treatment_frame` (one row per customer x strategy)."""
-    require_columns(treatments, ("strategy", "segment", "action_id", "treated"), "treatments")
+    require_columns(treatments, (STRATEGY, "segment", "action_id", "treated"), "treatments")
     strategies = strategy_order(treatments)
     segments = sorted(treatments["segment"].astype(str).unique())
     colours = action_palette(actions)
     treated = treatments[treatments["treated"]].astype({"segment": str})
-    counts = (treated.groupby(["strategy", "segment", "action_id"]).size().unstack(fill_value=0)
+    counts = (treated.groupby([STRATEGY, "segment", "action_id"]).size().unstack(fill_value=0)
               .reindex(pd.MultiIndex.from_product([strategies, segments]), fill_value=0))
     step = len(segments) + 1  # one empty slot between strategy groups
     with theme():
@@ -66,15 +67,15 @@ def tier_heatmap(treatments: pd.DataFrame) -> Figure:
     """Share of customers treated in each estimated risk tier x value tier cell, one block of rows
     (risk tiers) per strategy, value tiers as columns, all on one heatmap.
     treatments: :func:`treatment_frame`."""
-    require_columns(treatments, ("strategy", "risk_tier", "value_tier", "treated"), "treatments")
+    require_columns(treatments, (STRATEGY, "risk_tier", "value_tier", "treated"), "treatments")
     strategies = strategy_order(treatments)
     risk = tier_levels(treatments["risk_tier"])
     value = tier_levels(treatments["value_tier"])[::-1]  # low -> high, left to right
-    share = (treatments[treatments["strategy"].isin(strategies)]
-             .pivot_table(index=["strategy", "risk_tier"], columns="value_tier", values="treated", aggfunc="mean"))
-    index = pd.MultiIndex.from_product([strategies, risk], names=["strategy", "risk_tier"])
+    share = (treatments[treatments[STRATEGY].isin(strategies)]
+             .pivot_table(index=[STRATEGY, "risk_tier"], columns="value_tier", values="treated", aggfunc="mean"))
+    index = pd.MultiIndex.from_product([strategies, risk], names=[STRATEGY, "risk_tier"])
     share = share.reindex(index=index, columns=value).astype(float)
-    size = (treatments[treatments["strategy"] == strategies[0]].groupby(["risk_tier", "value_tier"]).size()
+    size = (treatments[treatments[STRATEGY] == strategies[0]].groupby(["risk_tier", "value_tier"]).size()
             if strategies else pd.Series(dtype=float))
     with theme():
         # seaborn draws the whole figure once inside heatmap() (to test label overlap); without a
@@ -103,7 +104,7 @@ def churn_clv_scatter(treatments: pd.DataFrame, max_points: int = 3000, seed: in
     per strategy. Large populations are drawn from a sample of ``max_points`` customers (the SAME
     customers in every panel; ``seed`` fixes the sample so the figure is reproducible) to keep
     figures fast and readable; the title says when it is a sample."""
-    require_columns(treatments, ("strategy", "customer_id", "churn_prob_est", "clv_est", "treated"), "treatments")
+    require_columns(treatments, (STRATEGY, "customer_id", "churn_prob_est", "clv_est", "treated"), "treatments")
     if max_points < 1:
         raise ConfigError(f"max_points = {max_points!r}: must be >= 1")
     strategies = strategy_order(treatments)
@@ -119,7 +120,7 @@ def churn_clv_scatter(treatments: pd.DataFrame, max_points: int = 3000, seed: in
     with theme():
         fig, axs = fixed_grid(len(strategies), width=3.4, height=2.7, max_cols=3)
         for ax, strategy in zip(axs, strategies):
-            part = treatments[treatments["strategy"] == strategy]
+            part = treatments[treatments[STRATEGY] == strategy]
             for label, flag in (("not treated", False), ("treated", True)):  # treated drawn on top
                 dots = part[part["treated"] == flag]
                 ax.scatter(dots["churn_prob_est"], dots["clv_est"], s=6, alpha=0.6, linewidths=0,

@@ -33,7 +33,7 @@ def net_value_by_strategy(results: pd.DataFrame) -> Figure:
         fig = new_figure(9.0, 0.5 * max(len(strategies), 2) + 1.6)
         ax = fig.add_subplot()
         for y, rec in enumerate(ok.to_dict("records")):
-            colour = palette[rec["strategy"]]
+            colour = palette[rec[STRATEGY]]
             ax.plot([rec["net_value_mc_lo"], rec["net_value_mc_hi"]], [y, y], color=colour, linewidth=3, alpha=0.45)
             ax.plot(rec["net_value"], y, "o", color=colour, markersize=8)
             ax.plot(rec["est_net_value"], y, "D", markerfacecolor="none", markeredgecolor="black", markersize=6)
@@ -66,7 +66,7 @@ def action_mix(results: pd.DataFrame, actions: pd.DataFrame) -> Figure:
         fig = new_figure(9.0, 0.45 * max(len(strategies), 2) + 1.8)
         ax = fig.add_subplot()
         left = np.zeros(len(strategies))
-        table = mix.pivot_table(index="strategy", columns="action_id", values="customers", aggfunc="sum",
+        table = mix.pivot_table(index=STRATEGY, columns="action_id", values="customers", aggfunc="sum",
                                 sort=False).reindex(strategies).fillna(0.0)
         for action_id in [a for a in colours if a in table.columns]:
             widths = table[action_id].to_numpy()
@@ -93,13 +93,13 @@ def value_waterfall(results: pd.DataFrame) -> Figure:
         ax = fig.add_subplot()
         width = 0.2
         for i, strategy in enumerate(strategies):
-            part = steps[steps["strategy"] == strategy].set_index("step").reindex(order)
+            part = steps[steps[STRATEGY] == strategy].set_index("step").reindex(order)
             for j, step in enumerate(order):
                 low, high = sorted((part.loc[step, "start"], part.loc[step, "end"]))
                 ax.bar(i + (j - 1.5) * width, high - low, bottom=low, width=width * 0.92, color=colours[step],
                        label=step if i == 0 else None)
         # the net value goes into the tick label: an annotation over the bars would collide with them
-        nets = [float(steps[(steps["strategy"] == st) & (steps["step"] == "net value")]["value"].iloc[0])
+        nets = [float(steps[(steps[STRATEGY] == st) & (steps["step"] == "net value")]["value"].iloc[0])
                 for st in strategies]
         ax.set_xticks(range(len(strategies)), [f"{st}\nnet {'-' if v < 0 else ''}${abs(v):,.0f}"
                                                for st, v in zip(strategies, nets)])
@@ -134,7 +134,7 @@ def coverage_vs_floor(results: pd.DataFrame, floors: Mapping[str, float] | None 
         ax = fig.add_subplot()
         x = np.arange(len(segments), dtype=float)
         for i, strategy in enumerate(strategies):
-            rec = ok[ok["strategy"] == strategy].iloc[0]
+            rec = ok[ok[STRATEGY] == strategy].iloc[0]
             shares = [float(rec[COVERAGE + s]) for s in segments]
             ax.bar(x + (i - (len(strategies) - 1) / 2) * width, shares, width=width * 0.95,
                    color=palette[strategy], label=strategy)
@@ -168,7 +168,7 @@ def binding_heatmap(results: pd.DataFrame) -> Figure:
     :func:`benchmarks.figures.sweep.binding_vs_axis`."""
     ok, skipped = split_ok(results)
     with theme():
-        table = binding_shares(results).pivot_table(index="constraint", columns="strategy", values="share",
+        table = binding_shares(results).pivot_table(index="constraint", columns=STRATEGY, values="share",
                                                     fill_value=0.0)
         # every strategy with a plan gets a column, so "binds nowhere" is visible, not missing
         table = table.reindex(columns=strategy_order(ok)).fillna(0.0)

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from benchmarks.frames import axis_path, require_columns
 from simcore.errors import ConfigError
+from simcore.results import STATUS, STRATEGY
 
 TREATED_COLOURS = {"treated": "#d95f02", "not treated": "#b3b3b3"}
 # y labels of the per-axis figures, with units; also the start of their captions in the report
@@ -86,7 +87,7 @@ def skipped_note(skipped: pd.DataFrame, what: str = "rows") -> str:
     if skipped.empty:
         return ""
     parts = []
-    for (strategy, status), group in skipped.groupby(["strategy", "status"], sort=False):
+    for (strategy, status), group in skipped.groupby([STRATEGY, STATUS], sort=False):
         parts.append(f"{strategy} {status} ({len(group)} {what})")
     return "not plotted (no plan, never drawn as zero): " + "; ".join(parts)
 

@@ -93,7 +93,8 @@ def binding_vs_axis(results: pd.DataFrame, axis: str | None = None) -> Figure:
     _, skipped = split_ok(results)
     matrix = binding_share_matrix(results, axis)
     axes = axis_columns(results)
-    blocks = facets(matrix.reset_index(), [c for c in axes if c != axis], axes) or [("", matrix.reset_index())]  # nothing binds: one block
+    # nothing binds anywhere: no rows to facet, one empty block that says so
+    blocks = facets(matrix.reset_index(), [c for c in axes if c != axis], axes) or [("", matrix.reset_index())]
     strategies = list(dict.fromkeys(matrix.index.get_level_values(STRATEGY)))
     constraints = sorted(matrix.index.get_level_values("constraint").unique())
     levels = list(matrix.columns)

@@ -50,6 +50,7 @@ def git_state(repo: Path) -> tuple[str, bool | None, list[str]]:
 
 
 def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
+    """package -> installed version ('not installed' when missing)."""
     versions = {}
     for name in names:
         try:
@@ -75,6 +76,7 @@ def reproduce_command(config: SavedConfig | None, run_dir: Path) -> str:
 
 
 def provenance(data: RunData) -> Provenance:
+    """The provenance of the run in ``data`` (git is asked about the project, not the run directory)."""
     commit, dirty, changed = git_state(REPO)
     overrides_file = data.run_dir / ".hydra" / "overrides.yaml"
     overrides = [line[2:] for line in overrides_file.read_text().splitlines() if line.startswith("- ")] \

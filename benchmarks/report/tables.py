@@ -14,7 +14,7 @@ import pandas as pd
 from benchmarks import stats
 from benchmarks.frames import axis_path, binding_share_matrix, level_text, split_ok
 from benchmarks.outputs import money
-from simcore.results import (BINDING, COVERAGE, NOTE, REASON, STATUS, STRATEGY, VIOLATION, Status, flagged,
+from simcore.results import (BINDING, COVERAGE, NOTE, REASON, SEED, STATUS, STRATEGY, VIOLATION, Status, flagged,
                              items)
 
 # the metrics a sweep report summarizes: dollars (net_value, spend), a ratio (roi) and a count of
@@ -66,7 +66,7 @@ def paired_table(results: pd.DataFrame, sweep: SweepStats) -> pd.DataFrame:
     """Paired difference of true net value ($) against the reference within each replicate, mean
     and Student-t interval across replicates per axis levels (:func:`benchmarks.stats.paired_differences`;
     only replicates where both rows are status ok are pairs)."""
-    pair_on = "replicate" if "replicate" in results.columns else "seed"
+    pair_on = "replicate" if "replicate" in results.columns else SEED
     diffs = stats.paired_differences(results, sweep.axes, sweep.reference, metrics=("net_value",),
                                      level=sweep.level, pair_on=pair_on)
     rows = []
@@ -123,7 +123,7 @@ def binding_table(results: pd.DataFrame, audit: pd.DataFrame) -> pd.DataFrame:
             rows.append({"strategy": rec[STRATEGY], "constraint": "none binds", "used": "", "limit": "",
                          "unit": ""})
         for name in names:
-            hit = audit[(audit["strategy"] == rec[STRATEGY]) & (audit["name"] == name)] if len(audit) else audit
+            hit = audit[(audit[STRATEGY] == rec[STRATEGY]) & (audit["name"] == name)] if len(audit) else audit
             first = hit.iloc[0] if len(hit) else None  # no audit file: the name alone
             rows.append({"strategy": rec[STRATEGY], "constraint": name,
                          "used": number(first["used"], 2) if first is not None else "",
