@@ -42,6 +42,13 @@ def best_stated_action(view: ScenarioView) -> np.ndarray:
     return np.where(np.isfinite(score[np.arange(len(best)), best]), best, -1)
 
 
+def missing_action(view: ScenarioView, action: str | None) -> str | None:
+    """Why a strategy configured with ``action`` cannot run on this catalog (None: it can)."""
+    if action is not None and action not in view.catalog.ids:
+        return f"action {action!r} is not in the catalog ({', '.join(view.catalog.ids)})"
+    return None
+
+
 def one_action_each(view: ScenarioView, action: str | None) -> np.ndarray:
     """(n_customers,) the configured action for everyone, or the best stated one when ``action`` is None."""
     if action is None:

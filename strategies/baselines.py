@@ -8,7 +8,7 @@ import numpy as np
 
 from simcore.plan import Plan
 from simcore.scenario import ScenarioView
-from strategies.base import Strategy, greedy_fill, one_action_each
+from strategies.base import Strategy, greedy_fill, missing_action, one_action_each
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,7 @@ class FrequencyOnly(Strategy):
     def supports(self, view: ScenarioView) -> str | None:
         if not (view.customers["purchase_frequency"] > 0).any():
             return "the population has no purchase_frequency (all zero)"
-        if self.action is not None and self.action not in view.catalog.ids:
-            return f"action {self.action!r} is not in the catalog ({', '.join(view.catalog.ids)})"
-        return None
+        return missing_action(view, self.action)
 
     def select(self, view: ScenarioView, rng: np.random.Generator) -> Plan:
         freq = view.customers["purchase_frequency"].to_numpy(float)

@@ -8,7 +8,7 @@ import numpy as np
 from simcore.checks import check_scalar
 from simcore.plan import Plan
 from simcore.scenario import ScenarioView
-from strategies.base import Strategy, greedy_fill, one_action_each
+from strategies.base import Strategy, greedy_fill, missing_action, one_action_each
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,7 @@ class ClvTopN(Strategy):
     def supports(self, view: ScenarioView) -> str | None:
         if self.top_n is None and view.constraints.budget is None:
             return "no budget and no top_n: nothing sizes the list"
-        if self.action is not None and self.action not in view.catalog.ids:
-            return f"action {self.action!r} is not in the catalog ({', '.join(view.catalog.ids)})"
-        return None
+        return missing_action(view, self.action)
 
     def select(self, view: ScenarioView, rng: np.random.Generator) -> Plan:
         clv = view.customers["clv_est"].to_numpy(float)

@@ -1,0 +1,10 @@
+"""Figures of a run or a sweep: pure functions from data frames to matplotlib Figures, styled with
+seaborn, one module per kind of input:
+
+- :mod:`benchmarks.figures.single`: a results table with one row per strategy (a single run);
+- :mod:`benchmarks.figures.sweep`: a sweep's results, along one axis with the others as facets;
+- :mod:`benchmarks.figures.plans`: per-customer treatments of one plan set;
+- :mod:`benchmarks.figures.style`: the canvas, theme, palettes, grids, footnotes and ``save``.
+
+The frames they draw are built in :mod:`benchmarks.frames`, shared with the report's tables.
+"""

@@ -1,0 +1,186 @@
+"""What every figure shares: the Agg canvas and seaborn theme, palettes, labels, panel grids,
+footnotes, tick formatters and saving to PNG + PDF.
+
+Figures are ``matplotlib.figure.Figure`` objects on the non-interactive Agg canvas, built without
+pyplot: nothing is registered in pyplot's global figure list (no leaks, no ``plt.close``, no
+``plt.show``), no window can open, and the caller's pyplot backend is left alone (a notebook keeps
+its inline backend).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import seaborn as sns
+from matplotlib import ticker
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from benchmarks.frames import axis_path, require_columns
+from simcore.errors import ConfigError
+from simcore.results import STATUS, STRATEGY
+
+TREATED_COLOURS = {"treated": "#d95f02", "not treated": "#b3b3b3"}
+# y labels of the per-axis figures, with units; also the start of their captions in the report
+METRIC_LABELS = {
+    "net_value": "true net value ($)",
+    "roi": "ROI (true net value per $ spent)",
+    "treated": "customers treated",
+    "spend": "spend ($)",
+}
+
+
+def new_figure(width: float, height: float, constrained: bool = True) -> Figure:
+    """An empty figure (inches) on the Agg canvas; ``constrained``: let matplotlib's constrained
+    layout place titles, labels and outside legends."""
+    fig = Figure(figsize=(width, height), layout="constrained" if constrained else None)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+@contextmanager
+def theme() -> Iterator[None]:
+    """seaborn's look for the figure built inside, without changing the caller's global rcParams.
+    Mathtext is off: dollar signs in labels ("net value ($) vs budget ($)") are currency, not math."""
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85), \
+            matplotlib.rc_context({"text.parse_math": False}):
+        yield
+
+
+def strategy_palette(strategies: Sequence[str]) -> dict[str, tuple[float, float, float]]:
+    """One stable colour per strategy, shared by every figure of a report."""
+    colours = sns.color_palette("tab10" if len(strategies) <= 10 else "husl", len(strategies))
+    return dict(zip(strategies, colours))
+
+
+def action_palette(actions: pd.DataFrame) -> dict[str, tuple[float, float, float]]:
+    """One colour per CONTACT action (channel != 'none'), in catalog order."""
+    require_columns(actions, ("action_id", "channel"), "actions")
+    ids = [a for a, c in zip(actions["action_id"], actions["channel"]) if c != "none"]
+    return dict(zip(ids, sns.color_palette("Set2" if len(ids) <= 8 else "husl", len(ids))))
+
+
+def action_name(actions: pd.DataFrame, action_id: str) -> str:
+    """The catalog's display name of ``action_id`` (the id itself when the catalog has none)."""
+    names = dict(zip(actions["action_id"], actions["name"]))
+    return str(names.get(action_id, action_id))
+
+
+def axis_label(axis: str, with_path: bool = True) -> str:
+    """An axis column as an x label with its unit: ``axis.scenario.constraints.budget`` ->
+    ``budget ($)  [scenario.constraints.budget]`` (``with_path``) or ``budget ($)``."""
+    name = axis_path(axis)
+    leaf = name.split(".")[-1]
+    unit = " ($)" if leaf in ("budget", "cost") or leaf.endswith("_cost") else ""
+    return f"{leaf}{unit}  [{name}]" if with_path and leaf != name else f"{leaf}{unit}"
+
+
+def skipped_note(skipped: pd.DataFrame, what: str = "rows") -> str:
+    """One line naming the strategies whose rows were left out and why, e.g.
+    ``not plotted (no plan, never drawn as zero): nba_rules not_applicable (1 rows)``; '' when
+    nothing was skipped."""
+    if skipped.empty:
+        return ""
+    parts = []
+    for (strategy, status), group in skipped.groupby([STRATEGY, STATUS], sort=False):
+        parts.append(f"{strategy} {status} ({len(group)} {what})")
+    return "not plotted (no plan, never drawn as zero): " + "; ".join(parts)
+
+
+def _cells(n: int, max_cols: int, blocks: int) -> tuple[int, int, list[int]]:
+    """(rows, cols, flat indices of the used cells) for n panels in ``blocks`` equal blocks, each
+    block starting on a new row and wrapping at ``max_cols``."""
+    per = math.ceil(max(n, 1) / blocks)
+    cols = min(per, max_cols)
+    block_rows = math.ceil(per / cols)
+    cells = [(b * block_rows + i // cols) * cols + i % cols for b in range(blocks) for i in range(per)]
+    return blocks * block_rows, cols, cells[:max(n, 1)]
+
+
+def _panels(fig: Figure, rows: int, cols: int, cells: list[int], sharex: bool, sharey: bool) -> list[Axes]:
+    """The axes of the used cells of a rows x cols grid; the unused cells are removed."""
+    axs = list(fig.subplots(rows, cols, squeeze=False, sharex=sharex, sharey=sharey).ravel())
+    for i, ax in enumerate(axs):
+        if i not in cells:
+            fig.delaxes(ax)
+    return [axs[i] for i in cells]
+
+
+def grid(n: int, width: float, height: float, max_cols: int, sharey: bool = False,
+         blocks: int = 1) -> tuple[Figure, list[Axes]]:
+    """A constrained-layout figure with n panels (each ``width`` x ``height`` inches) in rows of at
+    most ``max_cols``; ``blocks``: split the panels into that many equal blocks, each starting on a
+    new row (one block per facet, so a row never mixes two facets)."""
+    rows, cols, cells = _cells(n, max_cols, blocks)
+    fig = new_figure(width * cols, height * rows + 0.6)
+    return fig, _panels(fig, rows, cols, cells, sharex=False, sharey=sharey)
+
+
+def fixed_grid(n: int, width: float, height: float, max_cols: int, margins: tuple[float, float, float, float]
+               = (1.0, 1.3, 0.65, 0.75)) -> tuple[Figure, list[Axes]]:
+    """Like :func:`grid` (shared x and y) but with fixed margins in inches (left, right, top,
+    bottom) and no layout engine: for many panels a constrained layout is about a third of the time
+    a figure takes to render, and the margins a shared-axis grid needs are known in advance."""
+    rows, cols, cells = _cells(n, max_cols, 1)
+    left, right, top, bottom = margins
+    fig_w, fig_h = width * cols + left + right, height * rows + top + bottom
+    fig = new_figure(fig_w, fig_h, constrained=False)
+    fig.subplots_adjust(left=left / fig_w, right=1 - right / fig_w, top=1 - top / fig_h, bottom=bottom / fig_h,
+                        wspace=0.08, hspace=0.25)
+    return fig, _panels(fig, rows, cols, cells, sharex=True, sharey=True)
+
+
+def legend_right(fig: Figure, axs: Sequence[Axes]) -> None:
+    """One legend for all panels, outside the plotting area so it never covers data."""
+    found: dict[str, object] = {}
+    for ax in axs:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            found.setdefault(label, handle)
+    handles, labels = list(found.values()), list(found)
+    if handles:
+        fig.legend(handles, labels, loc="outside right upper", frameon=False,
+                   fontsize="small", title="strategy")
+
+
+def footnote(fig: Figure, text: str) -> None:
+    """A note under the panels. Placed as the figure's supxlabel so the constrained layout makes room
+    for it (a plain fig.text would overlap the axes or fall off the canvas)."""
+    if text:
+        width = int(fig.get_figwidth() * 15)  # about the characters per line at x-small
+        fig.supxlabel(_wrap(text, width), x=0.01, ha="left", fontsize="x-small", color="#444444")
+
+
+def _wrap(text: str, width: int) -> str:
+    words, lines, line = text.split(" "), [], ""
+    for word in words:
+        if len(line) + len(word) + 1 > width and line:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "\n".join([*lines, line])
+
+
+def money_formatter() -> ticker.Formatter:
+    """Dollar tick labels: $1,500 and -$250 (one instance per axis: a formatter belongs to its axis)."""
+    return ticker.FuncFormatter(lambda v, _: f"-${-v:,.0f}" if v < 0 else f"${v:,.0f}")
+
+
+def save(fig: Figure, directory: Path, name: str, dpi: int = 110) -> tuple[Path, Path]:
+    """Write ``<directory>/<name>.png`` (``dpi``) and ``<name>.pdf``; returns both paths. The
+    figure's layout is frozen by the first write (its layout engine is switched off)."""
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise ConfigError(f"name = {name!r}: must be a plain file name without a directory or extension")
+    directory.mkdir(parents=True, exist_ok=True)
+    png, pdf = directory / f"{name}.png", directory / f"{name}.pdf"
+    fig.savefig(png, dpi=dpi)
+    # the layout computed for the PNG holds for the PDF (positions are in figure fractions);
+    # recomputing it would cost up to a third of a many-panel figure's render time
+    fig.set_layout_engine("none")
+    fig.savefig(pdf)
+    return png, pdf
