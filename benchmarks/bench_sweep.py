@@ -20,16 +20,12 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from hydra import compose, initialize_config_dir
-
+from benchmarks.config import compose
 from benchmarks.sweep import SweepResult, run_sweep
-
-CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
 def sweep_once(directory: Path, overrides: list[str]) -> tuple[SweepResult, float]:
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose("config", overrides=["+sweep=budget_sensitivity", *overrides])
+    cfg = compose("+sweep=budget_sensitivity", *overrides)
     start = time.perf_counter()
     result = run_sweep(cfg, directory / "run")
     return result, time.perf_counter() - start

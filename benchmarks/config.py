@@ -3,13 +3,29 @@
 only the strategies a run selects are built."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
 from simcore.build import build, check_plugins
 from simcore.errors import ConfigError
 from strategies.base import Strategy
+
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
+
+
+def compose(*overrides: str, config_dir: Path = CONF) -> DictConfig:
+    """The config ``python -m benchmarks.run <overrides>`` would run, composed in-process (scripts,
+    tests, the dashboard): the schemas are registered first, as the command line does."""
+    from benchmarks import schemas  # here: schemas imports every strategy, config.py must stay light
+
+    schemas.register()
+    with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
+        return hydra_compose("config", overrides=list(overrides))
 
 
 def plugins(cfg: DictConfig) -> tuple[str, ...]:

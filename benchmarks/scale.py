@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
 BASE_N = 250
 
 
@@ -43,23 +42,20 @@ class ScaleRow:
 
 def scaled_overrides(n: int) -> list[str]:
     f = n / BASE_N
-    return [f"scenario.population.n_customers={n}", f"scenario.constraints.budget={150 * f}",
-            f"scenario.constraints.channel_capacities.0.limit={int(round(120 * f))}",
-            f"scenario.constraints.channel_capacities.1.limit={int(round(100 * f))}"]
+    return [f"scenario.population.n_customers={n}", f"scenario.constraints.budget.limit={150 * f}",
+            f"scenario.constraints.email_capacity.limit={int(round(120 * f))}",
+            f"scenario.constraints.push_in_app_capacity.limit={int(round(100 * f))}"]
 
 
 def _run(n: int, strategy: str, milp_gap: float, seed: int, out: mp.Queue) -> None:
-    from hydra import compose, initialize_config_dir
-
-    from benchmarks.config import instantiate
+    from benchmarks.config import build_section, compose, selected_strategies
     from simcore.evaluate import audit
 
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose("config", overrides=["tracking=off", f"strategy=[{strategy}]", *scaled_overrides(n)])
+    cfg = compose("tracking=off", f"strategies=[{strategy}]", *scaled_overrides(n))
     start = time.perf_counter()
-    scenario = instantiate(cfg.scenario, "scenario").build(np.random.SeedSequence(seed))
+    scenario = build_section(cfg, "scenario").build(np.random.SeedSequence(seed))
     built = time.perf_counter() - start
-    chosen = instantiate(cfg.strategy[strategy], f"strategy.{strategy}")
+    chosen = selected_strategies(cfg)[strategy]
     if strategy == "milp":  # compare at the 1e-5 the targets are stated in (default 1e-6 is slower at scale)
         chosen = type(chosen)(**{**asdict(chosen), "mip_rel_gap": milp_gap})
     start = time.perf_counter()

@@ -262,8 +262,8 @@ class Lagrangian(Strategy):
     def options(self, bound: float) -> dict[str, float | int | str | bool]:
         """HiGHS options for the restricted programs. The MILP only covers the open customers, so its
         stopping rule is an ABSOLUTE gap: half the certified gap target of the whole plan's value.
-        HiGHS's default presolve is kept: the pathology measured for milp is at 75,000 customers,
-        and on these few-hundred-customer programs presolve was faster (1.6 s vs 6.0 s, 7,500 x 8)."""
+        HiGHS's default presolve is kept: the pathology measured for milp is at 75,000 customers, and on
+        these few-hundred-customer programs presolve was faster (README, "Solver settings, measured")."""
         return {"mip_rel_gap": 0.0,
                 "mip_abs_gap": 0.5 * self.gap * max(1.0, abs(bound)),
                 "time_limit": float(self.time_limit), **self.highs_options}
@@ -278,7 +278,7 @@ class Lagrangian(Strategy):
         store = DaskChunks(chunks, self.address) if self.backend == "dask" else LocalChunks(chunks)
         try:
             # the products here are (N, ~6) x (~6, K): multi-threaded BLAS only adds overhead to
-            # them (measured 24 ms vs 4 ms at 75,000 x 8 on 2 cores)
+            # them (README, "Solver settings, measured")
             with threadpool_limits(limits=1, user_api="blas"):
                 return self._solve(view, rows, store, start)
         finally:

@@ -3,15 +3,11 @@
 x[p] binary over ELIGIBLE pairs only; maximize sum_p value_est[p] x[p] (estimated net value,
 dollars) subject to every compiled row of the constraint set and one action per customer.
 
-Solver options are chosen deliberately, not left at defaults, and measured on this problem shape
-(playlistpro scaled, HiGHS 1.15):
-- presolve and mip_lp_solver "auto" depend on size. From ``large_pairs`` eligible pairs up, presolve
-  is off and the LP solver is ipm: HiGHS's MIP presolve is pathological there (75,000 x 8: no solution
-  in 600 s, 32 s with these two; 7,500 x 8 at gap 1e-5: 9.8 s vs 23.8 s with presolve on). Below it,
-  HiGHS's own choices are faster on playlistpro (250 x 8: 0.71 s vs 1.02 s per solve over 120 of the
-  budget sweep's problems; 1,000 x 8: 2.2 s vs 3.9 s), though not on every shape (nba_engine,
-  2,000 customers: 0.39 s vs 0.08 s with presolve off).
-- every MILP also gets the branch-and-bound settings in ``pair_program.MIP_TUNING`` (measured there).
+Solver options are chosen deliberately, not left at defaults; the measurements behind each choice are
+in the README ("Solver settings, measured"), the one place the timings live:
+- presolve and mip_lp_solver "auto" depend on size: from ``large_pairs`` eligible pairs up, presolve is
+  off and the LP solver is ipm (HiGHS's MIP presolve is pathological at scale); below it, HiGHS chooses.
+- every MILP also gets the branch-and-bound settings in ``pair_program.MIP_TUNING``.
 - mip_rel_gap defaults to 1e-6 (HiGHS: 1e-4) so the reported plan is optimal to a gap users can
   compare against.
 """

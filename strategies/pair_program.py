@@ -33,9 +33,7 @@ HighsOptions = dict[str, float | int | str | bool]
 
 # Branch-and-bound settings for every MILP solved here (the caller's options override them). On this
 # shape the integrality gap is tiny and HiGHS's root work dominates; its symmetry search and feasibility
-# jump find nothing useful. Measured over the 240 problems of the budget sweep (playlistpro, 250 x 8,
-# HiGHS 1.15, gap 1e-6): mean 0.78 s, max 2.4 s vs 0.89 s, max 3.2 s with HiGHS's defaults. Turning
-# restarts off as well halves the median but one problem then took 24 s instead of 1.3 s.
+# jump find nothing useful (measured over the budget sweep's problems: README, "Solver settings, measured").
 MIP_TUNING: HighsOptions = {"mip_detect_symmetry": False, "mip_heuristic_effort": 0.0,
                             "mip_heuristic_run_feasibility_jump": False}
 

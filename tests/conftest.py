@@ -7,9 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_dir
 
-from benchmarks import schemas
+from benchmarks.config import compose
 from simcore.catalog import Action, Catalog
 from simcore.constraints import Budget, ChannelCapacity, ConstraintSet, FairnessFloor
 from simcore.population import Population, derive_tiers
@@ -22,11 +21,9 @@ STRATEGIES = sorted(p.stem for p in (CONF / "strategy").glob("*.yaml"))
 
 
 def compose_config(*overrides: str):
-    """The project's config with these overrides, composed as ``python -m benchmarks.run`` composes it
-    (schemas registered), with tracking and the report off unless an override turns them on."""
-    schemas.register()
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose("config", overrides=["tracking=off", "report=false", *overrides])
+    """The project's config with these overrides (benchmarks.config.compose, as the main job composes
+    it), with tracking and the report off unless an override turns them on."""
+    return compose("tracking=off", "report=false", *overrides)
 
 
 def tiny_population(churn_true, clv_true, churn_est=None, clv_est=None, segments=None, revenue=None) -> Population:
