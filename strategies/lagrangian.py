@@ -41,8 +41,9 @@ import functools
 import operator
 import time
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import scipy.optimize
@@ -50,6 +51,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from simcore.checks import check_choice, check_mapping, check_scalar
+from simcore.cluster import dask_client
 from simcore.diagnose import certificates, diagnose
 from simcore.errors import ConfigError, InfeasibleError
 from simcore.plan import Plan, ShadowPrice, SolverReport
@@ -57,6 +59,9 @@ from simcore.constraints import Rows
 from simcore.scenario import ScenarioView
 from strategies.base import Strategy
 from strategies.pair_program import PairProgram, relative_gap, solve
+
+if TYPE_CHECKING:
+    import distributed
 
 T = TypeVar("T")
 
@@ -185,9 +190,6 @@ class ChunkStore:
         parts = self._map(take)
         return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
 
-    def close(self) -> None:
-        pass
-
 
 class LocalChunks(ChunkStore):
     """Chunks in this process."""
@@ -203,21 +205,12 @@ class DaskChunks(ChunkStore):
     """Chunks held by the workers of a Dask cluster, scattered once: each pass sends a small
     function (prices inside) and gathers small answers (sums, or the rows of a few customers)."""
 
-    def __init__(self, chunks: list[Chunk], address: str | None) -> None:
-        from distributed import Client, LocalCluster
-
-        self._cluster = None if address else LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                                          dashboard_address=None)
-        self.client = Client(address or self._cluster)
-        self.futures = self.client.scatter(chunks, broadcast=False)
+    def __init__(self, chunks: list[Chunk], client: distributed.Client) -> None:
+        self.client = client
+        self.futures = client.scatter(chunks, broadcast=False)
 
     def _map(self, fn: Callable[[Chunk], T]) -> list[T]:
         return self.client.gather(self.client.map(fn, self.futures, pure=False))
-
-    def close(self) -> None:
-        self.client.close()
-        if self._cluster is not None:
-            self._cluster.close()
 
 
 @dataclass(frozen=True)
@@ -275,14 +268,16 @@ class Lagrangian(Strategy):
             raise InfeasibleError(f"lagrangian: {diagnose(view).message()}")
         rows = view.rows
         chunks = chunks_of(view, rows.weights, self.chunk_size)
-        store = DaskChunks(chunks, self.address) if self.backend == "dask" else LocalChunks(chunks)
-        try:
+        with ExitStack() as stack:
+            if self.backend == "dask":  # a local cluster runs in threads here: scattering costs no pickling
+                client = stack.enter_context(dask_client(self.address, "strategy.lagrangian.address", processes=False))
+                store: ChunkStore = DaskChunks(chunks, client)
+            else:
+                store = LocalChunks(chunks)
             # the products here are (N, ~6) x (~6, K): multi-threaded BLAS only adds overhead to
             # them (README, "Solver settings, measured")
             with threadpool_limits(limits=1, user_api="blas"):
                 return self._solve(view, rows, store, start)
-        finally:
-            store.close()
 
     def _solve(self, view: ScenarioView, rows: Rows, store: ChunkStore, start: float) -> Plan:
         n = view.n_customers
