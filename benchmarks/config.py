@@ -11,6 +11,7 @@ from hydra import initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
 from simcore.build import build, check_plugins
+from simcore.checks import check_identifier
 from simcore.errors import ConfigError
 from strategies.base import Strategy
 
@@ -55,6 +56,8 @@ def strategy_names(cfg: DictConfig) -> list[str]:
                                   "(a new one needs conf/strategy/<name>.yaml and a line in conf/config.yaml)")
     if not names:
         raise ConfigError("strategies = []: choose at least one strategy")
+    for name in names:  # a strategy's name becomes a file name (plans/<name>.csv)
+        check_identifier(name, f"strategy.{name}")
     return names
 
 

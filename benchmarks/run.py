@@ -27,20 +27,22 @@ from benchmarks.sweep import run_sweep
 from benchmarks.report import write_report
 from benchmarks.tracking import log_strategy_runs
 from simcore.build import must_be
-from simcore.checks import check_scalar
+from simcore.checks import check_seed
+from simcore.sizes import check_evaluation
 from simcore.errors import RetentionBenchError
 
 log = logging.getLogger("retention-bench")
 
 
 def run(cfg: DictConfig, run_dir: Path) -> pd.DataFrame:
-    seed = check_scalar(cfg.seed, "seed", int, 0)
+    seed = check_seed(cfg.seed)
     spec = build_section(cfg, "scenario")
     settings = build_section(cfg, "evaluation")
     tracking = build_section(cfg, "tracking")
     strategies = selected_strategies(cfg)
     root = np.random.SeedSequence(seed)
     scenario = spec.build(root)
+    check_evaluation(scenario.population.n, settings.replications, len(strategies))
     log.info("scenario %s: %d customers, %d actions, %d eligible pairs, %d constraint rows",
              scenario.name, scenario.population.n, len(scenario.catalog.actions), len(scenario.pairs),
              len(scenario.rows))

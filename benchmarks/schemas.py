@@ -13,7 +13,8 @@ from benchmarks.tracking import TrackingSettings
 from simcore.build import schema
 from simcore.evaluate import EvaluationSettings
 from simcore.population import FilePopulation, SyntheticPopulation
-from simcore.scenario import ScenarioDir, ScenarioSpec
+from simcore.exported import ScenarioDir
+from simcore.scenario import ScenarioSpec
 from strategies.baselines import DoNothing, FrequencyOnly, RandomTargeting, TreatEveryone
 from strategies.clv_top_n import ClvTopN
 from strategies.lagrangian import Lagrangian

@@ -105,12 +105,13 @@ class Catalog:
         return out
 
     def _eligibility_from_table(self, population: Population) -> np.ndarray:
-        pairs = read_table(Path(self.eligibility_table), "scenario.catalog.eligibility_table")
+        pairs = read_table(Path(self.eligibility_table), "scenario.catalog.eligibility_table",
+                           text=("customer_id", "action_id"))
         for col in ("customer_id", "action_id"):
             if col not in pairs.columns:
                 raise ConfigError(f"scenario.catalog.eligibility_table: missing column {col!r}")
-        rows = pd.Index(population.table["customer_id"]).get_indexer(pairs["customer_id"].astype(str))
-        cols = pd.Index(self.ids).get_indexer(pairs["action_id"].astype(str))
+        rows = pd.Index(population.table["customer_id"]).get_indexer(pairs["customer_id"])
+        cols = pd.Index(self.ids).get_indexer(pairs["action_id"])
         if (rows < 0).any():
             bad = pairs["customer_id"].iloc[int(np.flatnonzero(rows < 0)[0])]
             raise ConfigError(f"scenario.catalog.eligibility_table.customer_id = {bad!r}: not in the population")

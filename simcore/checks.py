@@ -5,6 +5,7 @@ Each raises :class:`ConfigError` with ``<field> = <value>: <what is allowed>``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -90,6 +91,23 @@ def check_choice(value: Any, name: str, allowed: Iterable[str]) -> str:
     if value not in allowed:
         raise ConfigError(f"{name} = {value!r}: must be one of {', '.join(map(str, allowed))}")
     return value
+
+
+IDENTIFIER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
+SEED_MAX = 2**63 - 1  # seeds are stored in int64 columns
+
+
+def check_identifier(value: Any, name: str) -> str:
+    """A name that becomes part of a file or run name (a strategy, a scenario, a sweep): letters,
+    digits, _ and -, at most 64, so it can never leave its directory (no /, no ..)."""
+    if not isinstance(value, str) or not IDENTIFIER.fullmatch(value):
+        raise ConfigError(f"{name} = {value!r}: must be a plain name (letters, digits, _ and -; at most 64 "
+                          "characters)")
+    return value
+
+
+def check_seed(value: Any, name: str = "seed") -> int:
+    return check_scalar(value, name, int, 0, SEED_MAX)
 
 
 def check_name(value: Any, name: str) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simcore.checks import check_instance, check_mapping, check_name, check_scalar, check_share, show, tuple_of
+from simcore.checks import check_instance, check_mapping, check_name, check_scalar, check_share, number, show, tuple_of
 from simcore.errors import ConfigError
 
 TRUTH_COLUMNS = ("churn_prob_true", "clv_true")
@@ -95,7 +95,7 @@ def validate_numbers(table: pd.DataFrame, where: str, columns: Iterable[str],
             i = int(np.flatnonzero(outside)[0])
             allowed = "in [0, 1]" if hi is not None else ">= 0"
             raise ConfigError(
-                f"{where}.{label} = {show(values[i])} (customer {show(table['customer_id'].iloc[i])}): "
+                f"{where}.{label} = {number(float(values[i]))} (customer {show(table['customer_id'].iloc[i])}): "
                 f"must be {allowed}")
 
 
@@ -254,7 +254,7 @@ class FilePopulation:
       upsell_propensity: 0 (strategies that need them say they do not apply).
     """
 
-    path: str
+    path: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict)
     default_churn_prob: float = 0.2
     default_segment: str = "all"
@@ -262,17 +262,21 @@ class FilePopulation:
     high_risk_threshold: float = 0.5
 
     def __post_init__(self) -> None:
+        if self.path is None:
+            raise ConfigError("path = None: give your customer table, e.g. scenario.population.path=customers.csv")
         check_name(self.path, "path")
         object.__setattr__(self, "columns", check_mapping(self.columns, "columns"))
         for ours in self.columns:
             if ours not in COLUMNS[:-2]:
                 raise ConfigError(f"columns.{ours}: unknown column; allowed: {', '.join(COLUMNS[:-2])}")
         check_share(self.default_churn_prob, "default_churn_prob")
+        check_name(self.default_segment, "default_segment")
         check_scalar(self.horizon_years, "horizon_years", float, 0.0, min_inclusive=False)
         check_share(self.high_risk_threshold, "high_risk_threshold")
 
     def build(self, rng: np.random.Generator | None = None) -> Population:
-        raw = read_table(Path(self.path), "scenario.population.path")
+        ids = (self.columns.get("customer_id", "customer_id"), self.columns.get("segment", "segment"))
+        raw = read_table(Path(self.path), "scenario.population.path", text=ids)
         rename = {theirs: ours for ours, theirs in self.columns.items()}
         absent = [theirs for theirs in rename if theirs not in raw.columns]
         if absent:
@@ -318,9 +322,11 @@ def _fill_defaults(t: pd.DataFrame, spec: FilePopulation) -> pd.DataFrame:
             t[truth] = t[est]
     if "segment" not in t:
         t["segment"] = spec.default_segment
-    if t["segment"].isna().any():
-        raise ConfigError(f"scenario.population.segment: row {int(np.flatnonzero(t['segment'].isna())[0])} of "
-                          f"{spec.path!r} has an empty segment")
+    empty = t["segment"].isna() | (t["segment"].astype(str).str.strip() == "")
+    if empty.any():
+        raise ConfigError(f"scenario.population.segment: row {int(np.flatnonzero(empty)[0])} of "
+                          f"{spec.path!r} has an empty segment; every customer needs one (or drop the column "
+                          "to use default_segment)")
     t["segment"] = t["segment"].astype(str)
     for col in ("engagement", "purchase_frequency", "tenure_months", "upsell_propensity"):
         if col not in t:
@@ -330,15 +336,21 @@ def _fill_defaults(t: pd.DataFrame, spec: FilePopulation) -> pd.DataFrame:
     return t
 
 
-def read_table(path: Path, name: str) -> pd.DataFrame:
-    """Read a CSV or parquet file; any read failure becomes a ConfigError naming the file."""
+def read_table(path: Path, name: str, text: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a CSV or parquet file; any read failure becomes a ConfigError naming the file. ``text``:
+    columns read as text whatever they look like (ids: 00123 stays 00123, never the number 123)."""
     if not path.exists():
         raise ConfigError(f"{name} = {str(path)!r}: file not found")
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise ConfigError(f"{name} = {str(path)!r}: must end in .csv or .parquet")
     try:
-        return pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+        if suffix == ".csv":
+            return pd.read_csv(path, dtype={c: str for c in text}, keep_default_na=False, na_values=[""])
+        table = pd.read_parquet(path)
+        for column in (c for c in text if c in table.columns):
+            table[column] = table[column].astype(str).where(table[column].notna(), None)
+        return table
     except Exception as err:  # noqa: BLE001 - empty, corrupt or unreadable: the user's file, not our bug
         raise ConfigError(f"{name} = {str(path)!r}: cannot be read as {suffix[1:]} "
                           f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'empty'})") from None

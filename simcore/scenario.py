@@ -1,26 +1,25 @@
 """A Scenario holds the truth; a ScenarioView is what a strategy may see.
 
-ScenarioSpec (synthetic or file population) and ScenarioDir (an exported scenario) both turn a
+ScenarioSpec (synthetic or file population) and ScenarioDir (an exported scenario, simcore.exported) both turn a
 SeedSequence into a Scenario, and every Scenario can be exported so anyone can rebuild it exactly.
 """
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from simcore.build import build, check_plugins
 from simcore.catalog import Catalog
-from simcore.checks import check_instance, check_name
+from simcore.checks import check_identifier, check_instance
+from simcore.sizes import check_world
 from simcore.constraints import Constraint, ConstraintSet, Rows
 from simcore.effects import EffectModel, pair_value
 from simcore.errors import ConfigError
-from simcore.population import FilePopulation, Population, SyntheticPopulation, read_table
+from simcore.population import FilePopulation, Population, SyntheticPopulation
 from simcore.rng import generator
 
 TRUTH = ("churn_prob_true", "clv_true")
@@ -121,25 +120,10 @@ class Scenario:
         return cls(name, population, catalog, constraints, np.asarray(effect_true, float), view)
 
     def export(self, directory: Path) -> None:
-        """Write customers.parquet, actions.csv, eligibility.parquet, constraints.json, scenario.json."""
-        directory.mkdir(parents=True, exist_ok=True)
-        self.population.table.to_parquet(directory / "customers.parquet", index=False)
-        self.catalog.to_frame().to_csv(directory / "actions.csv", index=False)
-        p = self.pairs
-        pd.DataFrame({
-            "customer_id": self.population.table["customer_id"].to_numpy()[p.customer],
-            "action_id": np.array(self.catalog.ids)[p.action],
-            "cost": p.cost, "uplift": p.uplift, "gain": p.gain, "est_value": p.value_est,
-            "effect_true": self.effect_true,
-        }).to_parquet(directory / "eligibility.parquet", index=False)
-        (directory / "constraints.json").write_text(json.dumps({
-            "spec": self.constraints.to_json(),
-            "resolved": [r.to_json() for r in self.rows.rows],
-        }, indent=2))
-        (directory / "scenario.json").write_text(json.dumps({
-            "name": self.name, "high_risk_threshold": self.population.high_risk_threshold,
-            "catalog": [asdict(a) for a in self.catalog.actions],
-        }, indent=2))
+        """Write the exact problem into ``directory`` (see :mod:`simcore.exported`)."""
+        from simcore.exported import export  # the file format lives there, next to its loader
+
+        export(self, directory)
 
 
 @dataclass(frozen=True)
@@ -157,7 +141,7 @@ class ScenarioSpec:
     constraint_set: ConstraintSet = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        check_name(self.name, "name")
+        check_identifier(self.name, "name")  # it names files and MLflow experiments
         if not callable(getattr(self.population, "build", None)):
             raise ConfigError(f"population = {self.population!r}: must be a population source with a "
                               "_target_ (simcore.population.SyntheticPopulation or FilePopulation)")
@@ -166,69 +150,12 @@ class ScenarioSpec:
         object.__setattr__(self, "constraint_set", ConstraintSet(self.constraints))
 
     def build(self, seed: np.random.SeedSequence) -> Scenario:
+        n_actions = len(self.catalog.actions)
+        planned = getattr(self.population, "n_customers", None)
+        if isinstance(planned, int):  # before anything is drawn
+            check_world(planned, n_actions, "scenario.population.n_customers")
         population = self.population.build(generator(seed, "scenario", "population"))
+        check_world(population.n, n_actions, "scenario.population (customers)")
         eligible = self.catalog.eligibility(population)
         return Scenario.assemble(self.name, population, self.catalog, self.constraint_set, eligible,
                                  effects=self.effects, rng=generator(seed, "scenario", "effects"))
-
-
-@dataclass(frozen=True)
-class ScenarioDir:
-    """A scenario exported by :meth:`Scenario.export` (or written by hand in that format).
-
-    The seed is not used: every random quantity of the scenario (population, true effects) is in the files.
-    """
-
-    path: str | None = None
-    plugins: tuple[str, ...] = ()  # module prefixes trusted for the constraint classes in constraints.json
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "plugins", check_plugins(self.plugins))
-        if not self.path:
-            raise ConfigError("scenario.path = None: give the exported scenario directory, "
-                              "e.g. scenario.path=outputs/<date>/<time>/scenario")
-
-    def build(self, seed: np.random.SeedSequence | None = None) -> Scenario:
-        d = Path(self.path)
-        if not d.is_dir():
-            raise ConfigError(f"scenario.path = {self.path!r}: not a directory")
-        meta = _read_json(d / "scenario.json", ("name", "high_risk_threshold", "catalog"))
-        catalog = build({"_target_": "simcore.catalog.Catalog", "actions": meta["catalog"]},
-                        "scenario.path/scenario.json.catalog")
-        table = read_table(d / "customers.parquet", "scenario.path/customers.parquet")
-        population = Population(table, meta["high_risk_threshold"])
-        spec = _read_json(d / "constraints.json", ("spec",))["spec"]
-        if not isinstance(spec, dict):
-            raise ConfigError(f"scenario.path/constraints.json.spec = {spec!r}: must be a mapping of constraints")
-        constraints = ConstraintSet({key: build(node, f"scenario.path/constraints.json.spec.{key}", self.plugins,
-                                                expect=Constraint) for key, node in spec.items()})
-        pairs = read_table(d / "eligibility.parquet", "scenario.path/eligibility.parquet")
-        missing = {"customer_id", "action_id", "effect_true"} - set(pairs.columns)
-        if missing:
-            raise ConfigError(f"scenario.path/eligibility.parquet: missing column(s) {', '.join(sorted(missing))}")
-        rows = pd.Index(table["customer_id"]).get_indexer(pairs["customer_id"])
-        cols = pd.Index(catalog.ids).get_indexer(pairs["action_id"])
-        if (rows < 0).any() or (cols < 0).any():
-            raise ConfigError(f"scenario.path = {self.path!r}: eligibility.parquet names customers or "
-                              "actions that are not in customers.parquet / scenario.json")
-        eligible = np.zeros((population.n, len(catalog.actions)), dtype=bool)
-        eligible[rows, cols] = True
-        effect = np.zeros(eligible.shape)
-        effect[rows, cols] = pairs["effect_true"].to_numpy(float)
-        return Scenario.assemble(meta["name"], population, catalog, constraints, eligible,
-                                 effect_true=effect[eligible])
-
-
-def _read_json(path: Path, keys: tuple[str, ...]) -> dict:
-    """An exported scenario's JSON file, with the keys it must have."""
-    where = f"scenario.path/{path.name}"
-    if not path.exists():
-        raise ConfigError(f"{where}: not found in {str(path.parent)!r} (is this an exported scenario?)")
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ConfigError(f"{where}: not valid JSON ({err})") from None
-    missing = [k for k in keys if not isinstance(data, dict) or k not in data]
-    if missing:
-        raise ConfigError(f"{where}: missing key(s) {', '.join(missing)}")
-    return data

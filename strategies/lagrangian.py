@@ -58,7 +58,7 @@ from simcore.plan import Plan, ShadowPrice, SolverReport
 from simcore.constraints import Rows
 from simcore.scenario import ScenarioView
 from strategies.base import Strategy
-from strategies.pair_program import PairProgram, relative_gap, solve
+from strategies.pair_program import PairProgram, check_highs_options, relative_gap, solve
 
 if TYPE_CHECKING:
     import distributed
@@ -250,7 +250,8 @@ class Lagrangian(Strategy):
         check_choice(self.backend, "backend", ("local", "dask"))
         check_scalar(self.gap, "gap", float, 0.0, 1.0)
         check_scalar(self.time_limit, "time_limit", float, 0.0, min_inclusive=False)
-        object.__setattr__(self, "highs_options", check_mapping(self.highs_options, "highs_options"))
+        object.__setattr__(self, "highs_options", check_highs_options(check_mapping(self.highs_options,
+                                                                                    "highs_options")))
 
     def options(self, bound: float) -> dict[str, float | int | str | bool]:
         """HiGHS options for the restricted programs. The MILP only covers the open customers, so its

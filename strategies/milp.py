@@ -26,7 +26,7 @@ from simcore.errors import InfeasibleError
 from simcore.plan import Plan, SolverReport
 from simcore.scenario import ScenarioView
 from strategies.base import Strategy
-from strategies.pair_program import PairProgram, relative_gap, solve
+from strategies.pair_program import PairProgram, check_highs_options, relative_gap, solve
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,8 @@ class Milp(Strategy):
         check_scalar(self.large_pairs, "large_pairs", int, 0)
         check_scalar(self.warn_above_pairs, "warn_above_pairs", int, 1)
         check_bool(self.hand_over, "hand_over")
-        object.__setattr__(self, "highs_options", check_mapping(self.highs_options, "highs_options"))
+        object.__setattr__(self, "highs_options", check_highs_options(check_mapping(self.highs_options,
+                                                                                    "highs_options")))
 
     def options(self, n_pairs: int) -> dict[str, float | int | str | bool]:
         """HiGHS options for a problem with n_pairs eligible pairs ("auto" resolved by size)."""

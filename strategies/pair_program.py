@@ -19,14 +19,16 @@ import hashlib
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import cvxpy as cp
+import highspy
 import numpy as np
 import scipy.sparse as sp
 
 from simcore.diagnose import one_per_customer
-from simcore.errors import SolverError
+from simcore.errors import ConfigError, SolverError
 from simcore.scenario import ScenarioView
 
 HighsOptions = dict[str, float | int | str | bool]
@@ -36,6 +38,21 @@ HighsOptions = dict[str, float | int | str | bool]
 # jump find nothing useful (measured over the budget sweep's problems: README, "Solver settings, measured").
 MIP_TUNING: HighsOptions = {"mip_detect_symmetry": False, "mip_heuristic_effort": 0.0,
                             "mip_heuristic_run_feasibility_jump": False}
+
+
+def check_highs_options(options: Mapping[str, object], where: str = "highs_options") -> dict:
+    """``options`` as a dict, every key a HiGHS option and every value one HiGHS accepts (type and
+    range), checked on a scratch solver when the config is built: a typo fails before any solve, not
+    after the other strategies have run."""
+    scratch = highspy.Highs()
+    scratch.setOptionValue("output_flag", False)
+    for key, value in options.items():
+        if scratch.getOptionType(str(key))[0] != highspy.HighsStatus.kOk:
+            raise ConfigError(f"{where}.{key}: not a HiGHS option (the list: "
+                              "https://ergo-code.github.io/HiGHS/stable/options/definitions/)")
+        if scratch.setOptionValue(str(key), value) != highspy.HighsStatus.kOk:
+            raise ConfigError(f"{where}.{key} = {value!r}: HiGHS does not accept this value (wrong type or range)")
+    return dict(options)
 
 
 @dataclass(frozen=True)

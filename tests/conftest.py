@@ -15,8 +15,8 @@ from simcore.population import Population, derive_tiers
 from simcore.scenario import Scenario
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
-# every world a user can run without giving a path (from_dir needs an exported scenario)
-SCENARIOS = sorted(p.stem for p in (CONF / "scenario").glob("*.yaml") if p.stem != "from_dir")
+# every world a user can run without giving a path (from_dir and from_file need one)
+SCENARIOS = sorted(p.stem for p in (CONF / "scenario").glob("*.yaml") if p.stem not in ("from_dir", "from_file"))
 STRATEGIES = sorted(p.stem for p in (CONF / "strategy").glob("*.yaml"))
 
 

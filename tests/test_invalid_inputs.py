@@ -20,11 +20,10 @@ from simcore.errors import ConfigError, RetentionBenchError
 from simcore.evaluate import EvaluationSettings
 from simcore.population import EstimateError, FilePopulation, SegmentSpec, SyntheticPopulation
 from tests.conftest import compose_config
-from simcore.scenario import ScenarioDir
+from simcore.exported import ScenarioDir
 from strategies.clv_top_n import ClvTopN
 from strategies.lagrangian import Lagrangian
 from strategies.milp import Milp
-from strategies.nba_rules import NbaRules
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf"
@@ -172,6 +171,26 @@ HYDRA = [
                  id="from-dir-without-path"),
     pytest.param(["scenario=from_file", "scenario.population.path={tmp}/missing.csv"],
                  r"population\.path = '.*missing\.csv': file not found", id="from-file-missing"),
+    pytest.param(["scenario=from_file"], r"scenario\.population\.path = None: give your customer table",
+                 id="from-file-without-path"),
+    pytest.param(["scenario=retail_example", "scenario.population.default_segment="],
+                 r"scenario\.population\.default_segment = '': must be a non-empty string", id="empty-default-segment"),
+    pytest.param(["scenario.name=../../x"], r"scenario\.name = '\.\./\.\./x': must be a plain name",
+                 id="scenario-name-with-path"),
+    pytest.param(["seed=18446744073709551616"], r"seed = 18446744073709551616: must be <= 9223372036854775807",
+                 id="seed-too-large"),
+    pytest.param(["scenario.population.n_customers=100000000000"],
+                 r"scenario\.population\.n_customers = 100,000,000,000: a world of 100,000,000,000 customers x 8 "
+                 r"actions needs about [\d,.]+ GB of memory and this machine has [\d,.]+ GB available",
+                 id="world-too-large"),
+    pytest.param(["evaluation.replications=100000000000", "strategies=[do_nothing]"],
+                 r"evaluation\.replications = 100,000,000,000: the Monte Carlo of one plan needs about [\d,.]+ GB",
+                 id="monte-carlo-too-large"),
+    pytest.param(["+strategy.milp.highs_options.mip_rel_gapp=1e-4"],
+                 r"strategy\.milp\.highs_options\.mip_rel_gapp: not a HiGHS option", id="unknown-highs-option"),
+    pytest.param(["+strategy.lagrangian.highs_options.time_limit=-1"],
+                 r"strategy\.lagrangian\.highs_options\.time_limit = -1: HiGHS does not accept this value",
+                 id="highs-option-out-of-range"),
     # a config names what to build: only this project's classes (and plugins) are ever imported or built
     pytest.param(["+strategy.evil={_target_:builtins.open,file:{tmp}/victim.txt,mode:w}", "strategies=[evil]"],
                  r"strategy\.evil\._target_ = 'builtins\.open': not a trusted class", id="foreign-target-refused"),

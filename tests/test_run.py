@@ -150,7 +150,7 @@ def test_exported_milp_plan_is_optimal_when_resolved_independently(first_run):
 
 def test_bring_your_own_csv_with_only_id_and_clv(tmp_path):
     """The shipped example has only 'Customer ID, expected_clv, frequency': defaults fill the rest."""
-    table = run(compose_config("scenario=from_file", "strategies=[clv_top_n,milp,nba_rules]",
+    table = run(compose_config("scenario=retail_example", "strategies=[clv_top_n,milp,nba_rules]",
                                "evaluation.replications=50"), tmp_path / "run").set_index("strategy")
     assert table.loc["milp", "treated"] == 5000 // 100
     assert table.loc["milp", "net_value"] >= table.loc["clv_top_n", "net_value"] - 1e-6
