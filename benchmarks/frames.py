@@ -205,22 +205,25 @@ def treatment_frame(customers: pd.DataFrame, plans: Mapping[str, pd.DataFrame],
 
 def waterfall_frame(results: pd.DataFrame) -> pd.DataFrame:
     """Per status-ok strategy the steps from zero to net value, dollars under the TRUTH:
-    retained CLV (+), revenue gain (+), cost (- spend), net value (the total bar).
+    retained CLV (+), incremental CLV (+, when a result has it), revenue gain (+), cost (- spend), net
+    value (the total bar).
 
     Returns columns strategy, step, start, end (bar from start to end), value."""
     require_columns(results, ("retained_clv", "revenue_gain", "spend", "net_value"), "results")
     ok, _ = split_ok(results)
     rows = []
     for rec in ok.to_dict("records"):
-        clv, gain, spend = float(rec["retained_clv"]), float(rec["revenue_gain"]), float(rec["spend"])
-        rows += [
-            {STRATEGY: rec[STRATEGY], "step": "retained CLV", "start": 0.0, "end": clv, "value": clv},
-            {STRATEGY: rec[STRATEGY], "step": "revenue gain", "start": clv, "end": clv + gain, "value": gain},
-            {STRATEGY: rec[STRATEGY], "step": "cost", "start": clv + gain, "end": clv + gain - spend,
-             "value": -spend},
-            {STRATEGY: rec[STRATEGY], "step": "net value", "start": 0.0, "end": float(rec["net_value"]),
-             "value": float(rec["net_value"])},
-        ]
+        steps = [("retained CLV", float(rec["retained_clv"])),
+                 ("incremental CLV", float(rec.get("incremental_clv", 0.0) or 0.0)),
+                 ("revenue gain", float(rec["revenue_gain"])), ("cost", -float(rec["spend"]))]
+        level = 0.0
+        for step, value in steps:
+            if step == "incremental CLV" and value == 0.0:
+                continue  # a world without lift actions keeps its four bars
+            rows.append({STRATEGY: rec[STRATEGY], "step": step, "start": level, "end": level + value, "value": value})
+            level += value
+        rows.append({STRATEGY: rec[STRATEGY], "step": "net value", "start": 0.0, "end": float(rec["net_value"]),
+                     "value": float(rec["net_value"])})
     return pd.DataFrame(rows, columns=[STRATEGY, "step", "start", "end", "value"])
 
 

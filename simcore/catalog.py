@@ -25,6 +25,8 @@ class Action:
 
     cost = ``cost`` + ``revenue_share`` x annual revenue (dollars per customer contacted).
     uplift: relative churn reduction (0.2 = churn probability falls by 20%).
+    clv_lift: incremental CLV if targeted, as a share of the customer's CLV, whatever its churn risk
+    (seed 001's value model: "15% incremental CLV if targeted" is clv_lift 0.15, uplift 0).
     revenue_gain: dollars earned if the offer succeeds; success probability is ``gain_propensity``
     or, when that is null, the customer's ``upsell_propensity``.
     Eligibility: lists of segments / risk tiers / value tiers (null = all).
@@ -36,6 +38,7 @@ class Action:
     cost: float = 0.0
     revenue_share: float = 0.0
     uplift: float = 0.0
+    clv_lift: float = 0.0
     revenue_gain: float = 0.0
     gain_propensity: float | None = None
     channel: str = "email"
@@ -50,12 +53,14 @@ class Action:
         check_scalar(self.cost, "cost", float, 0.0)
         check_share(self.revenue_share, "revenue_share")
         check_share(self.uplift, "uplift")
+        check_share(self.clv_lift, "clv_lift")
         check_scalar(self.revenue_gain, "revenue_gain", float, 0.0)
         if self.gain_propensity is not None:
             check_share(self.gain_propensity, "gain_propensity")
         check_choice(self.channel, "channel", CHANNELS)
         normalize_filters(self)
-        if self.channel == "none" and (self.cost or self.revenue_share or self.uplift or self.revenue_gain):
+        if self.channel == "none" and (self.cost or self.revenue_share or self.uplift or self.clv_lift
+                                       or self.revenue_gain):
             raise ConfigError(f"channel = 'none' (action {self.id!r}): a no-action row must have zero cost and effect")
 
     @property
@@ -134,6 +139,6 @@ class Catalog:
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{
             "action_id": a.id, "name": a.name, "cost": a.cost, "uplift": a.uplift, "channel": a.channel,
-            "revenue_share": a.revenue_share, "revenue_gain": a.revenue_gain,
+            "revenue_share": a.revenue_share, "clv_lift": a.clv_lift, "revenue_gain": a.revenue_gain,
             "gain_propensity": np.nan if a.gain_propensity is None else a.gain_propensity,
         } for a in self.actions])

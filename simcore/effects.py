@@ -1,8 +1,11 @@
 """Treatment effects: the TRUE per-pair effect and the value of a pair under truth or belief.
 
 Value of contacting customer i with action k (dollars):
-    churn_prob_i x effect_ik x clv_i  +  propensity_ik x revenue_gain_k  -  cost_ik
-Strategies see the catalog's stated uplift as effect; the truth is uplift x heterogeneity.
+    churn_prob_i x effect_ik x clv_i  +  lift_k x clv_i  +  propensity_ik x revenue_gain_k  -  cost_ik
+(retained CLV: the churn the action prevents; incremental CLV: an action that grows the customer's
+value whatever its risk; an upsell's expected revenue; the cost). Strategies see the catalog's stated
+uplift as effect; the truth is min(1, uplift x heterogeneity). CLV is the estimate under belief and the
+truth under truth.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ class EffectModel:
         return np.minimum(1.0, stated_uplift * h)
 
 
-def pair_value(churn: np.ndarray, effect: np.ndarray, clv: np.ndarray, gain: np.ndarray,
+def pair_value(churn: np.ndarray, effect: np.ndarray, clv: np.ndarray, lift: np.ndarray, gain: np.ndarray,
                cost: np.ndarray) -> np.ndarray:
     """Expected net value per pair (dollars); every argument is (M,)."""
-    return churn * effect * clv + gain - cost
+    return churn * effect * clv + lift * clv + gain - cost

@@ -92,6 +92,7 @@ class Assigned:
     gain: np.ndarray  # expected revenue gain, dollars
     revenue_gain: np.ndarray  # revenue if the offer succeeds, dollars
     propensity: np.ndarray
+    lift: np.ndarray  # incremental CLV share (clv_lift)
 
     @classmethod
     def of(cls, scenario: Scenario, plan: Plan) -> "Assigned":
@@ -109,7 +110,8 @@ class Assigned:
                    np.array([a.is_contact for a in acts], bool)[actions],
                    np.where(eligible, scenario.effect_true[idx], 0.0),
                    np.where(eligible, scenario.pairs.uplift[idx], 0.0), gain, revenue_gain,
-                   np.divide(gain, revenue_gain, out=np.zeros_like(gain), where=revenue_gain > 0))
+                   np.divide(gain, revenue_gain, out=np.zeros_like(gain), where=revenue_gain > 0),
+                   np.where(eligible, scenario.pairs.lift[idx], 0.0))
 
 
 def evaluate(scenario: Scenario, plan: Plan, outcome_seed: np.random.SeedSequence,
@@ -120,8 +122,8 @@ def evaluate(scenario: Scenario, plan: Plan, outcome_seed: np.random.SeedSequenc
     a = Assigned.of(scenario, plan)
     col = {c: t[c].to_numpy(float)[a.customers] for c in ("churn_prob_true", "clv_true", "churn_prob_est", "clv_est")}
     budget = scenario.constraints.budget
-    k_true = kpis(col["churn_prob_true"], a.effect_true, col["clv_true"], a.gain, a.cost, a.contact, budget)
-    k_est = kpis(col["churn_prob_est"], a.effect_est, col["clv_est"], a.gain, a.cost, a.contact, budget)
+    k_true = kpis(col["churn_prob_true"], a.effect_true, col["clv_true"], a.lift, a.gain, a.cost, a.contact, budget)
+    k_est = kpis(col["churn_prob_est"], a.effect_est, col["clv_est"], a.lift, a.gain, a.cost, a.contact, budget)
     samples = realized_net_values(scenario, plan, outcome_seed, settings.replications, a)
     nan = Interval(float("nan"), float("nan"), float("nan"))
 
@@ -160,7 +162,7 @@ def realized_net_values(scenario: Scenario, plan: Plan, outcome_seed: np.random.
         size = min(chunk, replications - start)
         u_churn = rng_churn.random((size, n))[:, a.customers]
         u_gain = rng_gain.random((size, n))[:, a.customers]
-        out.append(realized_net_value(churn, a.effect_true, clv, a.propensity, a.revenue_gain, a.cost,
+        out.append(realized_net_value(churn, a.effect_true, clv, a.lift, a.propensity, a.revenue_gain, a.cost,
                                       u_churn, u_gain))
     return np.concatenate(out)
 

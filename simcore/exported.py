@@ -44,7 +44,7 @@ def export(scenario: Scenario, directory: Path) -> None:
     pd.DataFrame({
         "customer_id": scenario.population.table["customer_id"].to_numpy()[p.customer],
         "action_id": np.array(scenario.catalog.ids)[p.action],
-        "cost": p.cost, "uplift": p.uplift, "gain": p.gain, "est_value": p.value_est,
+        "cost": p.cost, "uplift": p.uplift, "lift": p.lift, "gain": p.gain, "est_value": p.value_est,
         "effect_true": scenario.effect_true,
     }).to_parquet(directory / "eligibility.parquet", index=False)
     (directory / "constraints.json").write_text(json.dumps({
@@ -158,7 +158,7 @@ def _pairs(d: Path, population: Population, action_ids: tuple[str, ...]) -> tupl
         i = int(np.flatnonzero(twice)[0])
         raise ConfigError(f"{where}: the pair ({pairs['customer_id'].iloc[i]!r}, {pairs['action_id'].iloc[i]!r}) "
                           "is listed twice; each eligible pair once")
-    validate_numbers(pairs, where, [c for c in ("effect_true", "cost", "uplift", "gain") if c in pairs.columns])
+    validate_numbers(pairs, where, [c for c in ("effect_true", "cost", "uplift", "lift", "gain") if c in pairs.columns])
     effect = pairs["effect_true"].to_numpy(float)
     if (effect > 1).any():
         i = int(np.flatnonzero(effect > 1)[0])
@@ -172,7 +172,8 @@ def _check_derived(pairs: pd.DataFrame, rows: np.ndarray, cols: np.ndarray, scen
     the catalog give: a hand-edited value would otherwise mislead whoever reads the file."""
     order = np.lexsort((cols, rows))  # the scenario's pairs are sorted by customer, then action
     p = scenario.pairs
-    for column, ours in (("cost", p.cost), ("uplift", p.uplift), ("gain", p.gain), ("est_value", p.value_est)):
+    for column, ours in (("cost", p.cost), ("uplift", p.uplift), ("lift", p.lift), ("gain", p.gain),
+                         ("est_value", p.value_est)):
         if column not in pairs.columns:
             continue
         theirs = pairs[column].to_numpy(float)[order]

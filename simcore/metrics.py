@@ -11,6 +11,7 @@ class Kpis:
     treated: int
     spend: float
     retained_clv: float
+    incremental_clv: float
     revenue_gain: float
     net_value: float
     roi: float
@@ -22,25 +23,28 @@ def ratio(num: float, den: float) -> float:
     return float(num / den) if den > 0 else float("nan")
 
 
-def kpis(churn: np.ndarray, effect: np.ndarray, clv: np.ndarray, gain: np.ndarray, cost: np.ndarray,
-         contact: np.ndarray, budget: float | None) -> Kpis:
-    """Expected KPIs of a plan given per-assignment churn probability, effect, CLV, expected gain,
-    cost and whether the action is a contact."""
+def kpis(churn: np.ndarray, effect: np.ndarray, clv: np.ndarray, lift: np.ndarray, gain: np.ndarray,
+         cost: np.ndarray, contact: np.ndarray, budget: float | None) -> Kpis:
+    """Expected KPIs of a plan given per-assignment churn probability, effect, CLV, CLV lift, expected
+    gain, cost and whether the action is a contact."""
     retained = float(np.sum(churn * effect * clv))
+    incremental = float(np.sum(lift * clv))
     revenue = float(np.sum(gain))
     spend = float(np.sum(cost))
-    net = retained + revenue - spend
+    net = retained + incremental + revenue - spend
     return Kpis(
-        treated=int(np.sum(contact)), spend=spend, retained_clv=retained, revenue_gain=revenue,
+        treated=int(np.sum(contact)), spend=spend, retained_clv=retained, incremental_clv=incremental,
+        revenue_gain=revenue,
         net_value=net, roi=ratio(net, spend), churn_reduction=float(np.sum(churn * effect)),
         budget_utilization=ratio(spend, budget) if budget is not None else float("nan"),
     )
 
 
-def realized_net_value(churn: np.ndarray, effect: np.ndarray, clv: np.ndarray, propensity: np.ndarray,
-                       revenue_gain: np.ndarray, cost: np.ndarray, u_churn: np.ndarray,
+def realized_net_value(churn: np.ndarray, effect: np.ndarray, clv: np.ndarray, lift: np.ndarray,
+                       propensity: np.ndarray, revenue_gain: np.ndarray, cost: np.ndarray, u_churn: np.ndarray,
                        u_gain: np.ndarray) -> np.ndarray:
-    """Realized net value per replication, (R,).
+    """Realized net value per replication, (R,). The incremental CLV of a lift is the expectation over
+    the horizon the CLV already stands for, so it is added as it is, with no draw.
 
     A customer is SAVED in a replication when p(1 - effect) <= U < p: without the action they would
     have churned, with it they stay (U is one uniform per customer and replication, shared by every
@@ -48,7 +52,7 @@ def realized_net_value(churn: np.ndarray, effect: np.ndarray, clv: np.ndarray, p
     """
     saved = (u_churn >= churn * (1 - effect)) & (u_churn < churn)
     won = u_gain < propensity
-    return saved @ clv + won @ revenue_gain - cost.sum()
+    return saved @ clv + won @ revenue_gain + float(lift @ clv) - cost.sum()
 
 
 @dataclass(frozen=True)

@@ -148,7 +148,19 @@ class EstimateError:
 
 @dataclass(frozen=True)
 class SegmentSpec:
-    """One synthetic segment. Churn ~ Beta(churn_mean, churn_concentration); revenue ~ lognormal."""
+    """One synthetic segment. Churn ~ Beta(churn_mean, churn_concentration).
+
+    Revenue, frequency and CLV (dollars, purchases per year):
+    - by default annual revenue ~ lognormal(revenue_median, revenue_sigma), purchase frequency ~
+      Gamma(shape 2, mean frequency_mean), independent of each other, and CLV = revenue x (1 - churn) x
+      horizon_years (the population's);
+    - with ``frequency_sigma`` the frequency is lognormal (median frequency_mean): heavy-tailed, like
+      invoice counts in transaction data;
+    - with ``spend_median`` revenue = frequency x spend per purchase, spend ~ lognormal(spend_median,
+      spend_sigma): frequent buyers are the valuable ones, as in transaction data (seed 001);
+    - with ``clv_median`` CLV ~ lognormal(clv_median, clv_sigma), drawn directly and independent of churn
+      (a study that states its CLV range rather than how it was computed, seed 002).
+    """
 
     name: str
     share: float
@@ -158,6 +170,11 @@ class SegmentSpec:
     revenue_sigma: float = 0.5
     engagement_mean: float = 50.0
     frequency_mean: float = 12.0
+    frequency_sigma: float | None = None
+    spend_median: float | None = None
+    spend_sigma: float = 0.5
+    clv_median: float | None = None
+    clv_sigma: float = 0.5
     tenure_mean_months: float = 24.0
     upsell_mean: float = 0.1
 
@@ -170,6 +187,11 @@ class SegmentSpec:
         check_scalar(self.revenue_sigma, "revenue_sigma", float, 0.0)
         check_scalar(self.engagement_mean, "engagement_mean", float, 0.0, 100.0)
         check_scalar(self.frequency_mean, "frequency_mean", float, 0.0)
+        for name in ("frequency_sigma", "spend_median", "clv_median"):
+            if getattr(self, name) is not None:
+                check_scalar(getattr(self, name), name, float, 0.0)
+        check_scalar(self.spend_sigma, "spend_sigma", float, 0.0)
+        check_scalar(self.clv_sigma, "clv_sigma", float, 0.0)
         check_scalar(self.tenure_mean_months, "tenure_mean_months", float, 0.0)
         check_scalar(self.upsell_mean, "upsell_mean", float, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
 
@@ -178,9 +200,15 @@ def _beta(rng: np.random.Generator, mean: float, concentration: float, n: int) -
     return rng.beta(mean * concentration, (1 - mean) * concentration, n)
 
 
+def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) -> np.ndarray:
+    return median * np.exp(sigma * rng.standard_normal(n))
+
+
 @dataclass(frozen=True)
 class SyntheticPopulation:
-    """Generate N customers segment by segment. CLV_true = annual revenue x (1 - churn) x horizon."""
+    """Generate N customers segment by segment (see SegmentSpec for how revenue, frequency and the
+    true CLV are drawn). clv_bounds: [low, high] dollars the true CLV is clipped into (a study's stated
+    range), None = unbounded."""
 
     n_customers: int
     segments: tuple[SegmentSpec, ...]
@@ -188,6 +216,7 @@ class SyntheticPopulation:
     high_risk_threshold: float = 0.5
     estimate_error: EstimateError = field(default_factory=EstimateError)
     id_prefix: str = "C"
+    clv_bounds: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         check_scalar(self.n_customers, "n_customers", int, 1)
@@ -203,25 +232,20 @@ class SyntheticPopulation:
         check_scalar(self.horizon_years, "horizon_years", float, 0.0, min_inclusive=False)
         check_share(self.high_risk_threshold, "high_risk_threshold")
         check_instance(self.estimate_error, "estimate_error", EstimateError)
+        if self.clv_bounds is not None:
+            bounds = tuple(self.clv_bounds)
+            if len(bounds) != 2:
+                raise ConfigError(f"clv_bounds = {list(bounds)}: must be [low, high]")
+            for i, b in enumerate(bounds):
+                check_scalar(b, f"clv_bounds[{i}]", float, 0.0)
+            if bounds[0] > bounds[1]:
+                raise ConfigError(f"clv_bounds = {list(bounds)}: low must be <= high")
+            object.__setattr__(self, "clv_bounds", (float(bounds[0]), float(bounds[1])))
 
     def build(self, rng: np.random.Generator) -> Population:
         counts = _allocate(self.n_customers, np.array([s.share for s in self.segments]))
-        parts = []
-        for spec, n in zip(self.segments, counts):
-            churn = _beta(rng, spec.churn_mean, spec.churn_concentration, n)
-            revenue = spec.revenue_median * np.exp(spec.revenue_sigma * rng.standard_normal(n))
-            parts.append(pd.DataFrame({
-                "segment": spec.name,
-                "churn_prob_true": churn,
-                "clv_true": revenue * (1 - churn) * self.horizon_years,
-                "engagement": 100 * _beta(rng, spec.engagement_mean / 100 if 0 < spec.engagement_mean < 100
-                                          else 0.5, 6.0, n),
-                "purchase_frequency": rng.gamma(2.0, spec.frequency_mean / 2.0, n),
-                "annual_revenue": revenue,
-                "tenure_months": rng.exponential(spec.tenure_mean_months, n),
-                "upsell_propensity": _beta(rng, spec.upsell_mean, 10.0, n),
-            }))
-        table = pd.concat(parts, ignore_index=True)
+        table = pd.concat([self._segment(spec, n, rng) for spec, n in zip(self.segments, counts)],
+                          ignore_index=True)
         table.insert(0, "customer_id", [f"{self.id_prefix}{i:07d}" for i in range(len(table))])
         churn_est, clv_est = self.estimate_error.apply(
             table["churn_prob_true"].to_numpy(), table["clv_true"].to_numpy(), rng)
@@ -229,6 +253,27 @@ class SyntheticPopulation:
         table["clv_est"] = clv_est
         table = derive_tiers(table, self.high_risk_threshold)
         return Population(table[list(COLUMNS)], self.high_risk_threshold)
+
+    def _segment(self, spec: SegmentSpec, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        """One segment's customers. The draws of the default model keep their order (so its worlds
+        are the same for a seed whatever options other segments use)."""
+        churn = _beta(rng, spec.churn_mean, spec.churn_concentration, n)
+        spend = _lognormal(rng, spec.spend_median, spec.spend_sigma, n) if spec.spend_median is not None else None
+        revenue = None if spend is not None else _lognormal(rng, spec.revenue_median, spec.revenue_sigma, n)
+        engagement = 100 * _beta(rng, spec.engagement_mean / 100 if 0 < spec.engagement_mean < 100 else 0.5, 6.0, n)
+        frequency = (_lognormal(rng, spec.frequency_mean, spec.frequency_sigma, n) if spec.frequency_sigma is not None
+                     else rng.gamma(2.0, spec.frequency_mean / 2.0, n))
+        if revenue is None:
+            revenue = frequency * spend
+        tenure = rng.exponential(spec.tenure_mean_months, n)
+        upsell = _beta(rng, spec.upsell_mean, 10.0, n)
+        clv = (revenue * (1 - churn) * self.horizon_years if spec.clv_median is None
+               else _lognormal(rng, spec.clv_median, spec.clv_sigma, n))
+        if self.clv_bounds is not None:
+            clv = np.clip(clv, *self.clv_bounds)
+        return pd.DataFrame({"segment": spec.name, "churn_prob_true": churn, "clv_true": clv, "engagement": engagement,
+                             "purchase_frequency": frequency, "annual_revenue": revenue, "tenure_months": tenure,
+                             "upsell_propensity": upsell})
 
 
 def _allocate(n: int, shares: np.ndarray) -> np.ndarray:

@@ -29,7 +29,8 @@ TRUTH = ("churn_prob_true", "clv_true")
 class Pairs:
     """The eligible (customer, action) pairs, sorted by customer then action. All arrays are (P,).
 
-    gain: expected revenue gain (propensity x revenue_gain), dollars; value_est: the ESTIMATED net
+    lift: the action's incremental CLV share (clv_lift); gain: expected revenue gain (propensity x
+    revenue_gain), dollars; value_est: the ESTIMATED net
     value a strategy sees (churn_prob_est x uplift x clv_est + gain - cost), dollars.
     """
 
@@ -37,6 +38,7 @@ class Pairs:
     action: np.ndarray
     cost: np.ndarray
     uplift: np.ndarray
+    lift: np.ndarray
     gain: np.ndarray
     value_est: np.ndarray
 
@@ -105,14 +107,15 @@ class Scenario:
         customers, actions = np.nonzero(eligible)
         acts = catalog.actions
         uplift = np.array([a.uplift for a in acts])[actions]
+        lift = np.array([a.clv_lift for a in acts])[actions]
         upsell = t["upsell_propensity"].to_numpy(dtype=float)
         prop = np.array([np.nan if a.gain_propensity is None else a.gain_propensity for a in acts])[actions]
         prop = np.where(np.isnan(prop), upsell[customers], prop)
         gain = prop * np.array([a.revenue_gain for a in acts])[actions]
         pair_cost = cost[customers, actions]
         value_est = pair_value(t["churn_prob_est"].to_numpy(float)[customers], uplift,
-                               t["clv_est"].to_numpy(float)[customers], gain, pair_cost)
-        pairs = Pairs(customers.astype(np.int64), actions.astype(np.int64), pair_cost, uplift, gain, value_est)
+                               t["clv_est"].to_numpy(float)[customers], lift, gain, pair_cost)
+        pairs = Pairs(customers.astype(np.int64), actions.astype(np.int64), pair_cost, uplift, lift, gain, value_est)
         if effect_true is None:
             effect_true = (effects or EffectModel()).true_effect(uplift, rng)
         view = ScenarioView(name, t.drop(columns=list(TRUTH)), catalog, constraints,

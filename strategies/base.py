@@ -33,11 +33,16 @@ class Strategy(ABC):
     def select(self, view: ScenarioView, rng: np.random.Generator) -> Plan: ...
 
 
+def stated_effect(view: ScenarioView) -> np.ndarray:
+    """(n_actions,) what each action is said to do to a customer's CLV: the churn uplift plus the
+    incremental CLV share (both are fractions of CLV once churn is ignored)."""
+    return np.array([a.uplift + a.clv_lift for a in view.catalog.actions])
+
+
 def best_stated_action(view: ScenarioView) -> np.ndarray:
-    """(n_customers,) the eligible contact action with the highest STATED uplift (ties: cheaper,
+    """(n_customers,) the eligible contact action with the highest STATED effect (ties: cheaper,
     then catalog order); -1 where none is eligible. Uses no customer-level estimate."""
-    uplift = np.array([a.uplift for a in view.catalog.actions])
-    score = np.where(view.eligible, uplift[None, :] * 1e9 - view.cost, -np.inf)
+    score = np.where(view.eligible, stated_effect(view)[None, :] * 1e9 - view.cost, -np.inf)
     best = np.argmax(score, axis=1)
     return np.where(np.isfinite(score[np.arange(len(best)), best]), best, -1)
 

@@ -1,4 +1,4 @@
-"""CLV top-N: rank by incremental CLV = uplift x estimated CLV, capped at a quantile."""
+"""CLV top-N: rank by incremental CLV = stated effect x estimated CLV, capped at a quantile."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,12 +8,12 @@ import numpy as np
 from simcore.checks import check_scalar
 from simcore.plan import Plan
 from simcore.scenario import ScenarioView
-from strategies.base import Strategy, greedy_fill, missing_action, one_action_each
+from strategies.base import Strategy, greedy_fill, missing_action, one_action_each, stated_effect
 
 
 @dataclass(frozen=True)
 class ClvTopN(Strategy):
-    """score = uplift x min(clv_est, quantile_q(clv_est)); the cap limits how much a few
+    """score = stated effect (uplift + clv_lift) x min(clv_est, quantile_q(clv_est)); the cap limits how much a few
     heavy-tailed CLV estimates dominate the list (risk control). Top N = budget // action cost:
     customers are taken by score until the budget (and every other limit) admits no more, or
     ``top_n`` if given. Churn probability is ignored: that is this rule's blind spot."""
@@ -36,8 +36,8 @@ class ClvTopN(Strategy):
         clv = view.customers["clv_est"].to_numpy(float)
         capped = np.minimum(clv, np.quantile(clv, self.cap_quantile))
         action = one_action_each(view, self.action)
-        uplift = np.array([a.uplift for a in view.catalog.actions])
-        score = np.where(action >= 0, uplift[action] * capped, -np.inf)
+        effect = stated_effect(view)
+        score = np.where(action >= 0, effect[action] * capped, -np.inf)
         order = np.argsort(-score, kind="stable")
         order = order[np.isfinite(score[order])]
         return Plan(greedy_fill(view, order, action[order, None], limit=self.top_n))

@@ -85,3 +85,23 @@ def test_common_random_numbers_across_plans(five):
     assert set(np.unique(diff)) == {-1.0, 99.0}
     # c4 is saved with probability churn x effect = 0.4 x 0.12
     assert np.mean(diff == 99.0) == pytest.approx(0.4 * 0.12, abs=0.01)
+
+
+def test_an_incremental_clv_action_is_valued_by_hand():
+    """Seed 001's value model: clv_lift 0.15 = 15% of the customer's CLV if targeted, whatever its churn
+    risk (no Monte Carlo spread: it is an expectation already)."""
+    from simcore.catalog import Action, Catalog
+    from simcore.constraints import ConstraintSet
+    from simcore.scenario import Scenario
+    from tests.conftest import tiny_population
+
+    population = tiny_population(churn_true=[0.1, 0.9], clv_true=[1000.0, 400.0], clv_est=[800.0, 500.0])
+    catalog = Catalog(actions=[Action(id="offer", channel="mail", cost=10.0, clv_lift=0.15)])
+    sc = Scenario.assemble("lift", population, catalog, ConstraintSet(), catalog.eligibility(population),
+                           effect_true=np.zeros(2))
+    np.testing.assert_allclose(sc.pairs.value_est, [0.15 * 800 - 10, 0.15 * 500 - 10])
+    ev = evaluate(sc, Plan(np.array([0, 0])), SEED, EvaluationSettings(replications=50))
+    assert ev.kpis_true.incremental_clv == pytest.approx(0.15 * 1400) and ev.kpis_true.retained_clv == 0
+    assert ev.kpis_true.net_value == pytest.approx(0.15 * 1400 - 20)
+    assert ev.kpis_est.net_value == pytest.approx(0.15 * 1300 - 20)
+    assert ev.net_value_mc.lo == ev.net_value_mc.hi == pytest.approx(ev.kpis_true.net_value)

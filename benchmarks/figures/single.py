@@ -81,13 +81,14 @@ def action_mix(results: pd.DataFrame, actions: pd.DataFrame) -> Figure:
 
 
 def value_waterfall(results: pd.DataFrame) -> Figure:
-    """Retained CLV + revenue gain - cost = net value ($, expected under the truth): one small
-    waterfall per status-ok strategy side by side on one axis. See :func:`waterfall_frame`."""
+    """Retained CLV (+ incremental CLV) + revenue gain - cost = net value ($, expected under the truth):
+    one small waterfall per status-ok strategy side by side on one axis. See :func:`waterfall_frame`."""
     steps = waterfall_frame(results)
     _, skipped = split_ok(results)
     strategies = strategy_order(steps) if len(steps) else []
-    colours = {"retained CLV": "#1b9e77", "revenue gain": "#7570b3", "cost": "#d95f02", "net value": "#555555"}
-    order = list(colours)
+    colours = {"retained CLV": "#1b9e77", "incremental CLV": "#66a61e", "revenue gain": "#7570b3", "cost": "#d95f02",
+               "net value": "#555555"}
+    order = [step for step in colours if step in set(steps["step"])]  # incremental CLV only where it exists
     with theme():
         fig = new_figure(max(7.0, 1.15 * len(strategies) + 3.0), 4.4)
         ax = fig.add_subplot()
@@ -96,7 +97,8 @@ def value_waterfall(results: pd.DataFrame) -> Figure:
             part = steps[steps[STRATEGY] == strategy].set_index("step").reindex(order)
             for j, step in enumerate(order):
                 low, high = sorted((part.loc[step, "start"], part.loc[step, "end"]))
-                ax.bar(i + (j - 1.5) * width, high - low, bottom=low, width=width * 0.92, color=colours[step],
+                ax.bar(i + (j - (len(order) - 1) / 2) * width, high - low, bottom=low, width=width * 0.92,
+                       color=colours[step],
                        label=step if i == 0 else None)
         # the net value goes into the tick label: an annotation over the bars would collide with them
         nets = [float(steps[(steps[STRATEGY] == st) & (steps["step"] == "net value")]["value"].iloc[0])
