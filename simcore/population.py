@@ -208,7 +208,7 @@ def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) ->
 class SyntheticPopulation:
     """Generate N customers segment by segment (see SegmentSpec for how revenue, frequency and the
     true CLV are drawn). clv_bounds: [low, high] dollars the true CLV is clipped into (a study's stated
-    range), None = unbounded."""
+    range, both the true CLV and the CLV model's estimate of it), None = unbounded."""
 
     n_customers: int
     segments: tuple[SegmentSpec, ...]
@@ -250,7 +250,7 @@ class SyntheticPopulation:
         churn_est, clv_est = self.estimate_error.apply(
             table["churn_prob_true"].to_numpy(), table["clv_true"].to_numpy(), rng)
         table["churn_prob_est"] = churn_est
-        table["clv_est"] = clv_est
+        table["clv_est"] = clv_est if self.clv_bounds is None else np.clip(clv_est, *self.clv_bounds)
         table = derive_tiers(table, self.high_risk_threshold)
         return Population(table[list(COLUMNS)], self.high_risk_threshold)
 

@@ -1,4 +1,4 @@
-"""The rule-based next-best-action engine, as teams write it in practice.
+"""The rule-based next-best-action engine of seed 000, as teams write it in practice.
 
 Rule segments (first match wins; risk = estimated churn probability, CLV = annual revenue x
 (1 - risk) x horizon_years):
@@ -11,10 +11,20 @@ Each rule segment lists candidate roles (call, discount, upsell). Expected value
   call      call_value_share x CLV - call_cost                       (0.7 x CLV - 500)
   discount  discount_effect x discount_redemption x CLV - discount_share x annual revenue
   upsell    upsell_propensity x upsell_value - upsell_cost           (p x 10,000 - 200)
-Customers are ranked by their best EV; walking that ranking, calls beyond ``weekly_call_capacity``
-(and anything beyond the budget or another limit) downgrade to the next-best candidate; at most
-``top_k`` customers are contacted. These EVs are the engine's own belief; the evaluator scores the
-plan on the same model as every other strategy.
+Rule segments without candidates (monitor_only, standard_service) get no action, as in the seed.
+Every customer is ranked by its recommendation's EV (no action counts as EV 0, as the seed's table
+does), only the ``top_k`` first rows are kept (the seed's ``head(500)``: a no-action row takes a place,
+and a negative-EV action can only make it when fewer than ``top_k`` customers have EV >= 0); walking
+that ranking, calls beyond ``weekly_call_capacity`` downgrade to the next candidate (the discount).
+These EVs are the engine's own belief; the evaluator scores the plan on the same model as every other
+strategy.
+
+Two defects of the seed are fixed, not options: calls beyond capacity are downgraded by RANK (the
+seed compared the DataFrame index, the customer's row in the input file, so which calls survived
+depended on file order), and the scenario's limits (its $100,000 budget, which the seed never
+enforced) hold, through ``greedy_fill``. One deliberate improvement is an option, off by default (the
+seed's behaviour): ``positive_ev_only`` drops candidates whose EV is not positive, so no customer is
+downgraded to a discount that loses money.
 """
 from __future__ import annotations
 
@@ -23,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simcore.checks import as_str_tuple, check_choice, check_scalar
+from simcore.checks import as_str_tuple, check_bool, check_choice, check_scalar
 from simcore.constraints import LE, Row, RowSpec
 from simcore.plan import Plan
 from simcore.scenario import ScenarioView
@@ -36,7 +46,7 @@ DEFAULT_CANDIDATES = {
     "automated_retention": ("discount",),
     "upsell_opportunity": ("upsell",),
     "monitor_only": (),
-    "standard_service": ("discount",),
+    "standard_service": (),
 }
 
 
@@ -60,6 +70,7 @@ class NbaRules(Strategy):
     upsell_cost: float = 200.0
     weekly_call_capacity: int | None = 50
     top_k: int | None = 500
+    positive_ev_only: bool = False
     candidates: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_CANDIDATES))
 
     def __post_init__(self) -> None:
@@ -68,6 +79,7 @@ class NbaRules(Strategy):
             check_scalar(getattr(self, name), f"{name}", float, 0.0, 1.0)
         for name in ("horizon_years", "high_clv", "upsell_min_engagement", "call_cost", "upsell_value", "upsell_cost"):
             check_scalar(getattr(self, name), f"{name}", float, 0.0)
+        check_bool(self.positive_ev_only, "positive_ev_only")
         for name in ("weekly_call_capacity", "top_k"):
             if getattr(self, name) is not None:
                 check_scalar(getattr(self, name), f"{name}", int, 0)
@@ -124,17 +136,22 @@ class NbaRules(Strategy):
         ev = self.expected_values(view)
         action_of = {role: view.catalog.index(a) for role, a in self._role_actions().items()}
         segment = self.rule_segments(view)
-        # (n, 3) EV per role, -inf where the rule segment does not list the role or EV <= 0
+        # (n, 3) EV per role, -inf where the rule segment does not list the role (or, with
+        # positive_ev_only, where the EV is not positive)
         table = np.full((n, len(ROLES)), -np.inf)
         for seg, roles in self.candidates.items():
             rows = segment == seg
             for role in roles:
                 j = ROLES.index(role)
                 table[rows, j] = ev[role][rows]
-        table[table <= 0] = -np.inf
+        if self.positive_ev_only:
+            table[table <= 0] = -np.inf
         ranked_roles = np.argsort(-table, axis=1, kind="stable")
         best = table[np.arange(n), ranked_roles[:, 0]]
-        order = np.argsort(-best, kind="stable")
+        rank = np.where(np.isfinite(best), best, 0.0)  # no action is a row with EV 0, as in the seed
+        order = np.argsort(-rank, kind="stable")
+        if self.top_k is not None:
+            order = order[:self.top_k]  # the seed's head(top_k), no-action rows included
         order = order[np.isfinite(best[order])]
         role_action = np.array([action_of[r] for r in ROLES])
         candidates = [[role_action[j] for j in ranked_roles[i] if np.isfinite(table[i, j])] for i in order]
@@ -144,4 +161,4 @@ class NbaRules(Strategy):
             weight[action_of["call"]] = 1.0
             extra.append(RowSpec(Row("nba_call_capacity", "capacity", LE, float(self.weekly_call_capacity), "contacts",
                                      "weekly call capacity of the NBA engine"), action_weight=weight))
-        return Plan(greedy_fill(view, order, candidates, limit=self.top_k, extra_rows=extra))
+        return Plan(greedy_fill(view, order, candidates, extra_rows=extra))
