@@ -55,10 +55,12 @@ from simcore.errors import ConfigError
 
 
 def _import_lifetimes_quietly() -> None:
-    """Import lifetimes without its process-wide side effect: ``lifetimes.utils`` sets
-    ``pd.options.mode.chained_assignment = None`` at import, which under pandas 2 silences
-    SettingWithCopyWarning for the whole program and under pandas 3 (where the option is deprecated)
-    emits a Pandas4Warning. Restore the option and swallow that warning; nothing else is patched."""
+    """Import lifetimes without its process-wide side effects. At import, ``lifetimes.utils`` sets
+    ``pd.options.mode.chained_assignment = None`` (under pandas 2 that silences SettingWithCopyWarning
+    for the whole program; under pandas 3, where the option is deprecated, it emits a Pandas4Warning)
+    and ``lifetimes.fitters`` calls ``warnings.simplefilter("ignore", FutureWarning)`` (every
+    FutureWarning of every library, hidden). The option is restored, catch_warnings undoes the filter
+    and swallows the deprecation warning; nothing of lifetimes is patched."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         before = pd.get_option("mode.chained_assignment")
