@@ -15,6 +15,7 @@ from simcore.evaluate import EvaluationSettings
 from simcore.population import FilePopulation, SyntheticPopulation
 from simcore.exported import ScenarioDir
 from simcore.scenario import ScenarioSpec
+from simcore.transactions import TransactionPopulation
 from strategies.baselines import DoNothing, FrequencyOnly, RandomTargeting, TreatEveryone
 from strategies.clv_top_n import ClvTopN
 from strategies.lagrangian import Lagrangian
@@ -25,7 +26,8 @@ from strategies.nba_rules import NbaRules
 STRATEGIES = (DoNothing, TreatEveryone, RandomTargeting, FrequencyOnly, ClvTopN, NbaRules, Milp, Lagrangian)
 GROUPS = {
     "schema/scenario": {"spec": ScenarioSpec, "dir": ScenarioDir},
-    "schema/population": {"synthetic": SyntheticPopulation, "file": FilePopulation},
+    "schema/population": {"synthetic": SyntheticPopulation, "file": FilePopulation,
+                          "transactions": TransactionPopulation},
     "schema": {"evaluation": EvaluationSettings, "tracking": TrackingSettings, "sweep": SweepSettings},
 }
 
