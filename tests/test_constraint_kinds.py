@@ -11,8 +11,9 @@ from simcore.evaluate import audit
 from simcore.plan import Plan
 from tests.conftest import compose_config
 
-OFFERS = ("discount_20", "free_month")
+OFFERS = ("discount_20", "in_app_offer")
 STRATEGIES = "strategies=[milp,lagrangian,random,clv_top_n]"
+BUDGET = "scenario.constraints.budget.limit=600"  # where milp spends on offers
 
 
 def premium_offers(scenario, plan: Plan) -> int:
@@ -21,7 +22,7 @@ def premium_offers(scenario, plan: Plan) -> int:
 
 
 def world(*overrides: str):
-    cfg = compose_config(STRATEGIES, *overrides)
+    cfg = compose_config(STRATEGIES, BUDGET, *overrides)
     return build_section(cfg, "scenario").build(np.random.SeedSequence(42)), selected_strategies(cfg)
 
 

@@ -229,7 +229,7 @@ CLI = [
                  id="unknown-key-at-composition"),
     pytest.param("strategy.milp.highs_options=5", "strategy.milp.highs_options = 5: must be a mapping",
                  id="milp-highs-options-not-mapping"),
-    pytest.param("scenario=nope", "scenario=nope: no such scenario; available: clv_retail, ", id="unknown-scenario"),
+    pytest.param("scenario=nope", "scenario=nope: no such scenario; available: cdnow, clv_retail, ", id="unknown-scenario"),
     pytest.param("strategies=[nope]", "strategies[0] = 'nope': unknown strategy", id="unknown-strategy"),
     pytest.param("+strategy.milp.time_limt=5", "strategy.milp.time_limt: unknown field", id="milp-typo-field"),
 ]

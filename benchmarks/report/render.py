@@ -56,6 +56,11 @@ def _environment() -> Environment:
 ENVIRONMENT = _environment()
 
 
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub-markdown table of ``frame`` (the report's own table macro), for scripts that print one."""
+    return ENVIRONMENT.from_string('{% from "table.md.j2" import table %}{{ table(frame) }}').render(frame=frame).rstrip()
+
+
 def render(template: str, title: str, sections: list[Section], files: list[FigureFile], figure_notes: list[str],
            prov: Provenance) -> str:
     """The text of ``template`` (``report.html.j2`` or ``report.md.j2``) for one report."""
