@@ -9,7 +9,7 @@ import pandas as pd
 from benchmarks.pipeline import StrategyResult
 from simcore.evaluate import audit_frame
 from simcore.plan import Plan
-from simcore.results import VIOLATION, Status, flagged
+from simcore.results import VIOLATION, Status, flagged, with_attainable
 from simcore.scenario import Scenario
 
 
@@ -30,7 +30,8 @@ def plan_frame(scenario: Scenario, plan: Plan) -> pd.DataFrame:
 
 
 def results_frame(results: list[StrategyResult]) -> pd.DataFrame:
-    return pd.DataFrame([r.record for r in results])
+    """One row per strategy of one world, with each row's share of the attainable value."""
+    return pd.DataFrame(with_attainable([r.record for r in results]))
 
 
 def write_run(directory: Path, scenario: Scenario, results: list[StrategyResult]) -> pd.DataFrame:

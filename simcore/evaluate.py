@@ -28,8 +28,14 @@ class EvaluationSettings:
 
 @dataclass(frozen=True)
 class AuditRow:
-    """slack = limit - used for '<=', used - limit for '>='; binding: no room for one more unit
-    (slack below the row's smallest coefficient); violation = max(0, -slack)."""
+    """slack = limit - used for '<=', used - limit for '>='; violation = max(0, -slack).
+
+    binding: the plan leaves the row no room. A '<=' row binds when no single change of the plan (an
+    eligible action for an untreated customer, or another eligible action for a treated one) would use
+    more of it while every '<=' row still holds; a '>=' row binds when it is met with less than one
+    unit to spare (a floor at its minimum). A row whose shadow price is nonzero binds too (one more unit
+    is worth something only if the row is in the way), so binding and prices never contradict.
+    shadow_price: $ per unit of the row's limit, NaN for a plan that prices no rows."""
 
     name: str
     kind: str
@@ -40,6 +46,41 @@ class AuditRow:
     binding: bool
     violation: float
     unit: str
+    shadow_price: float = float("nan")
+
+
+ROOM_CHUNK = 200_000  # pairs per pass of the room check (bounded memory at millions of pairs)
+
+
+def room(view: ScenarioView, plan: Plan, slack: np.ndarray) -> np.ndarray:
+    """(R,) True for each '<=' row that some single feasible change of the plan could use more of
+    (see AuditRow.binding); False for '>=' rows. slack: (R,) of the plan."""
+    rows, pairs = view.rows, view.pairs
+    le = rows.le
+    out = np.zeros(len(rows), dtype=bool)
+    if not le.any():
+        return out
+    limits = rows.subset(le)
+    current = plan.action[pairs.customer]
+    held = np.flatnonzero(current >= 0)
+    # what each customer's current action uses of every '<=' row (0 for an untreated one)
+    now = np.zeros((int(le.sum()), view.n_customers))
+    if len(held):
+        who = pairs.customer[held]
+        first = np.unique(who, return_index=True)[1]
+        customers = who[first]
+        acts = plan.action[customers]
+        now[:, customers] = limits.pair_coefficients(customers, acts, view.cost[customers, acts])
+    tol = 1e-9 * np.maximum(1.0, np.abs(limits.rhs))
+    free = slack[le][:, None] + tol[:, None]
+    for start in range(0, len(pairs), ROOM_CHUNK):
+        part = slice(start, start + ROOM_CHUNK)
+        c, a = pairs.customer[part], pairs.action[part]
+        change = plan.action[c] != a
+        delta = limits.pair_coefficients(c, a, pairs.cost[part]) - now[:, c]
+        admissible = change & np.all(delta <= free, axis=0)
+        out[np.flatnonzero(le)] |= np.any((delta > tol[:, None]) & admissible[None, :], axis=1)
+    return out
 
 
 def audit(view: ScenarioView, plan: Plan) -> tuple[AuditRow, ...]:
@@ -47,13 +88,19 @@ def audit(view: ScenarioView, plan: Plan) -> tuple[AuditRow, ...]:
     every row (their cost is spent) and earn no effect."""
     customers, actions = plan.assignments()
     used = view.rows.use(customers, actions, view.cost[customers, actions])
+    rhs, le = view.rows.rhs, view.rows.le
+    slack = np.where(le, rhs - used, used - rhs)
+    tol = 1e-9 * np.maximum(1.0, np.abs(rhs))
+    can_use_more = room(view, plan, slack)
+    prices = {p.row: p.value for p in plan.solver.shadow_prices} if plan.solver is not None else {}
     out = []
-    for row, u, step in zip(view.rows.rows, used, view.steps):
-        slack = row.rhs - u if row.sense == "<=" else u - row.rhs
-        tol = 1e-9 * max(1.0, abs(row.rhs))
-        out.append(AuditRow(row.name, row.kind, row.sense, row.rhs, float(u), float(slack),
-                            bool(-tol <= slack < step - tol) or abs(slack) <= tol,
-                            max(0.0, -slack) if slack < -tol else 0.0, row.unit))
+    for r, row in enumerate(view.rows.rows):
+        price = prices.get(row.name, float("nan"))
+        at_limit = (not can_use_more[r]) if le[r] else bool(-tol[r] <= slack[r] < view.steps[r] - tol[r])
+        priced = not np.isnan(price) and abs(price) > 1e-9
+        out.append(AuditRow(row.name, row.kind, row.sense, row.rhs, float(used[r]), float(slack[r]),
+                            bool(slack[r] >= -tol[r] and (at_limit or priced or abs(slack[r]) <= tol[r])),
+                            max(0.0, -float(slack[r])) if slack[r] < -tol[r] else 0.0, row.unit, price))
     ineligible = int((~view.eligible[customers, actions]).sum())
     out.append(AuditRow("eligibility", "eligibility", "<=", 0.0, float(ineligible), -float(ineligible),
                         False, float(ineligible), "assignments"))

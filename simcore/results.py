@@ -58,6 +58,27 @@ def flagged(record: Mapping[str, object], prefix: str) -> list[str]:
     return out
 
 
+ATTAINABLE, SHARE = "attainable", "share_of_attainable"
+
+
+def with_attainable(records: list[Record]) -> list[Record]:
+    """The records of one world (a run, or a sweep cell), each ok row with ``attainable``: the tightest
+    certified upper bound an optimizer proved for this constrained problem (estimated net value,
+    dollars), and ``share_of_attainable``: the row's estimated net value over it ("clv_top_n reaches
+    41% of the attainable value"; above 100% only for a plan that breaks a constraint). NaN without an
+    ok optimizer row or when the bound is not positive."""
+    bounds = [float(r["bound"]) for r in records
+              if r.get(STATUS) == Status.OK and isinstance(r.get("bound"), float) and np.isfinite(r["bound"])]
+    best = min(bounds) if bounds else float("nan")
+    out = []
+    for rec in records:
+        if rec.get(STATUS) == Status.OK:
+            share = float(rec["est_net_value"]) / best if best > 0 else float("nan")
+            rec = {**rec, ATTAINABLE: best, SHARE: share}
+        out.append(rec)
+    return out
+
+
 def failed(scenario: str, strategy: str, seed: int, status: Status, reason: str,
            runtime_s: float | None = None) -> Record:
     """The record of a strategy that produced no plan: identity, status and the reason."""

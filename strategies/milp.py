@@ -23,7 +23,7 @@ import numpy as np
 from simcore.checks import check_bool, check_choice, check_mapping, check_scalar
 from simcore.diagnose import diagnose
 from simcore.errors import InfeasibleError
-from simcore.plan import Plan, SolverReport
+from simcore.plan import Plan, ShadowPrice, SolverReport
 from simcore.scenario import ScenarioView
 from strategies.base import Strategy
 from strategies.pair_program import PairProgram, check_highs_options, relative_gap, solve
@@ -76,15 +76,19 @@ class Milp(Strategy):
         start = time.perf_counter()
         if len(pairs) == 0:
             return self._empty(view, start)
-        sol = solve(PairProgram.of(view), self.options(len(pairs)))
+        program = PairProgram.of(view)
+        sol = solve(program, self.options(len(pairs)))
         if sol.status == "infeasible":
             raise InfeasibleError(f"milp: {diagnose(view).message()}")
+        # shadow prices: the row duals of the LP relaxation (what one more unit of a limit is worth)
+        duals = solve(program, self.options(len(pairs)), relax=True).duals
         chosen = sol.x > 0.5
         action = np.full(view.n_customers, -1, dtype=np.int64)
         action[pairs.customer[chosen]] = pairs.action[chosen]
         gap = relative_gap(sol.objective, sol.bound)
         limited = sol.status == "stopped_at_limit"
-        report = SolverReport(sol.status, sol.objective, sol.bound, gap, time.perf_counter() - start, limited)
+        prices = tuple(ShadowPrice(row.name, row.unit, float(d)) for row, d in zip(view.rows.rows, duals))
+        report = SolverReport(sol.status, sol.objective, sol.bound, gap, time.perf_counter() - start, limited, prices)
         note = (f"stopped at a solver limit (time_limit={self.time_limit:g} s or a highs_options limit): "
                 f"best plan found, proven gap {gap:.2e}") if limited else ""
         return Plan(action, solver=report, note=note)

@@ -74,6 +74,8 @@ def test_strategy_contract(strategy_name, scenario_name):
         assert not broken_limits, f"broke hard limits: {broken_limits}"
     if plan.solver is not None:
         assert not ev.violations, f"an optimizer meets every constraint, floors included: {ev.violations}"
+        priced = [a for a in ev.audit if not np.isnan(a.shadow_price) and abs(a.shadow_price) > 1e-9]
+        assert all(a.binding for a in priced), f"a row with a shadow price must bind: {priced}"
         assert plan.solver.objective == pytest.approx(ev.kpis_est.net_value, rel=1e-9, abs=1e-6)
         assert plan.solver.bound >= plan.solver.objective - 1e-6 * max(1.0, abs(plan.solver.objective))
 

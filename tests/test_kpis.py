@@ -105,3 +105,26 @@ def test_an_incremental_clv_action_is_valued_by_hand():
     assert ev.kpis_true.net_value == pytest.approx(0.15 * 1400 - 20)
     assert ev.kpis_est.net_value == pytest.approx(0.15 * 1300 - 20)
     assert ev.net_value_mc.lo == ev.net_value_mc.hi == pytest.approx(ev.kpis_true.net_value)
+
+
+def test_a_budget_with_room_only_for_an_action_whose_channel_is_full_binds():
+    """Slack of $0.40 is more than the cheapest contact ($0.10 push), but push is at its capacity and
+    email ($2) does not fit: no single change can spend more, so the budget binds. With one more push
+    slot it does not."""
+    from simcore.catalog import Action, Catalog
+    from simcore.constraints import Budget, ChannelCapacity, ConstraintSet
+    from simcore.scenario import Scenario
+    from tests.conftest import tiny_population
+
+    population = tiny_population(churn_true=[0.5] * 3, clv_true=[100.0] * 3)
+    catalog = Catalog(actions=[Action(id="email", channel="email", cost=2.0, uplift=0.1),
+                               Action(id="push", channel="push", cost=0.1, uplift=0.02)])
+    plan = Plan(np.array([0, 1, -1]))  # spend 2.10 of 2.50
+    for slots, binds in ((1, True), (2, False)):
+        constraints = ConstraintSet({"budget": Budget(limit=2.5), "push": ChannelCapacity(channels=["push"], limit=slots)})
+        sc = Scenario.assemble("room", population, catalog, constraints, catalog.eligibility(population),
+                               effect_true=np.zeros(6))
+        rows = {a.name: a for a in audit(sc.view, plan)}
+        assert rows["budget"].slack == pytest.approx(0.4)
+        assert rows["budget"].binding is binds, slots
+        assert rows["capacity[push]"].binding is (slots == 1)
