@@ -11,13 +11,9 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
-import sys
-import time
 import warnings
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +22,7 @@ import pytest
 from benchmarks.config import build_section
 from benchmarks.sweep import run_sweep
 from benchmarks.sweep.cells import CellStore, config_hash, plan_cells
+from benchmarks.sweep.directory import LOCK, locked
 from benchmarks.sweep.settings import plain_config
 from simcore.errors import ConfigError
 from simcore.files import OutputError, UnreadableFile, atomic_write, read_parquet_checked, write_parquet, write_text
@@ -130,6 +127,95 @@ def test_a_file_that_went_bad_after_the_check_is_an_error_not_a_table(base, tmp_
         store.assemble(plan_cells(plain_config(cfg), build_section(cfg, "sweep")))
 
 
+# -- 2. one config per directory ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (("seed=7", "evaluation.replications=30"),
+     (r"holds the sweep of another config: evaluation\.replications 20 -> 30; seed 42 -> 7; rerun with "
+      r"sweep\.fresh=true to move its outputs into .*superseded/ and start over, or write into another directory")),
+    (("++sweep.axes={scenario.population.n_customers:[20,30]}",),
+     (r'another config: sweep\.axes \["scenario\.constraints\.budget\.limit"\] -> '
+      r'\["scenario\.constraints\.budget\.limit", "scenario\.population\.n_customers"\]; rerun with sweep\.fresh=true')),
+])
+def test_another_config_is_refused_naming_the_keys_that_differ(base, tmp_path, overrides, message):
+    run = copy_of(base, tmp_path)
+    before = fingerprint(run)
+    with pytest.raises(ConfigError, match=message):
+        run_sweep(compose_config(*BASE, *overrides), run)
+    assert fingerprint(run) == before, "a refused sweep writes nothing"
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda run: (run / "sweep.json").unlink(),
+     (r"holds cells, config\.yaml, paired\.csv, results\.csv, results\.parquet, showcase, summary\.csv but no "
+      r"sweep\.json .*rerun with sweep\.fresh=true")),
+    (lambda run: (run / "sweep.json").write_text("{not json"),
+     r"sweep\.json: unreadable \(JSONDecodeError: .*\), so this directory's sweep cannot be matched"),
+])
+def test_a_directory_without_a_readable_record_is_refused(base, tmp_path, damage, message):
+    run = copy_of(base, tmp_path)
+    damage(run)
+    with pytest.raises(ConfigError, match=message):
+        run_sweep(compose_config(*BASE), run)
+
+
+def test_fresh_moves_the_previous_outputs_aside_and_starts_over(base, tmp_path):
+    run = copy_of(base, tmp_path)
+    (run / "mlflow_run.json").write_text(json.dumps({"run_id": "the old parent"}))
+    old = fingerprint(run)
+    new = (*BASE, "seed=7", "sweep.replicates=1", "sweep.axes={scenario.constraints.budget.limit:[60]}")
+    result = run_sweep(compose_config(*new, "sweep.fresh=true"), run)
+    (archive,) = (run / "superseded").iterdir()
+    assert re.fullmatch(r"\d{8}T\d{6}Z", archive.name)
+    moved = {"cells", "results.parquet", "results.csv", "summary.csv", "paired.csv", "showcase", "sweep.json",
+             "config.yaml", "mlflow_run.json"}
+    assert {p.name for p in archive.iterdir()} == moved
+    assert fingerprint(archive) == {k: v for k, v in old.items() if k.split("/")[0] in moved}, "nothing deleted"
+    assert not (run / "mlflow_run.json").exists(), "the next tracked run starts a new MLflow parent"
+    assert (result.cells_run, result.cells_skipped, len(cell_files(run))) == (1, 0, 1)
+    assert not set(result.results["cell"]) & set(base[1]["cell"])
+    assert json.loads((run / "sweep.json").read_text())["plain"]["seed"] == 7
+    again = run_sweep(compose_config(*new), run)  # the same config again, without fresh: resumes
+    assert (again.cells_run, again.cells_skipped) == (0, 1)
+
+
+def test_execution_only_changes_resume(base, tmp_path):
+    run = copy_of(base, tmp_path)
+    result = run_sweep(compose_config(*BASE, "sweep.n_jobs=2", "sweep.chunk=1", "sweep.replicates=4",
+                                      "sweep.axes={scenario.constraints.budget.limit:[150,200]}",
+                                      "sweep.name=renamed", "sweep.level=0.9", "sweep.showcase=false",
+                                      "tracking.experiment=elsewhere"), run)
+    assert (result.cells_run, result.cells_skipped) == (2 * 4 - 3, 3)  # 150 x replicates 0, 1, 2 were on disk
+    kept = timeless(result.results).merge(base[1][["cell"]].drop_duplicates(), on="cell")
+    pd.testing.assert_frame_equal(kept, base[1][base[1]["cell"].isin(kept["cell"])].reset_index(drop=True))
+    assert set(kept["cell"]) == set(base[1].loc[base[1][BUDGET] == 150, "cell"])
+
+
+# -- 3. the lock -------------------------------------------------------------------------------
+
+
+def test_a_second_sweep_is_refused_while_the_first_holds_the_directory(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    cfg = compose_config(*BASE, "sweep.replicates=1", "sweep.axes={scenario.constraints.budget.limit:[60]}")
+    with locked(run):  # another open file description: flock conflicts as with another process
+        since = json.loads((run / LOCK).read_text())["since"]
+        with pytest.raises(ConfigError, match=rf"{re.escape(str(run))} is in use by another sweep \(pid {os.getpid()} "
+                                              rf"on {re.escape(socket.gethostname())}, since {re.escape(since)}\); wait for it"):
+            run_sweep(cfg, run)
+    assert not (run / "cells").exists()
+    assert run_sweep(cfg, run).cells_run == 1, "released when the holder is done"
+
+
+def test_a_lock_file_left_by_a_dead_process_blocks_nothing(tmp_path):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (tmp_path / LOCK).write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "since": "earlier"}))
+    with locked(tmp_path):
+        assert json.loads((tmp_path / LOCK).read_text())["pid"] == os.getpid()
+
+
 # -- 4. atomic outputs -------------------------------------------------------------------------
 
 
@@ -162,7 +248,7 @@ def small_disk(tmp_path):
     point = tmp_path / "disk"
     point.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(point)], capture_output=True,
-                             text=True) if os.geteuid() == 0 and shutil.which("mount") else None
+                             text=True, check=False) if os.geteuid() == 0 and shutil.which("mount") else None
     if mounted is None or mounted.returncode:
         pytest.skip("the full-disk test mounts a small tmpfs, which needs root and a system that allows it"
                     + (f" ({mounted.stderr.strip()})" if mounted else ""))
@@ -172,8 +258,11 @@ def small_disk(tmp_path):
 
 def test_a_full_disk_is_one_clear_error_and_the_rerun_resumes(base, small_disk):
     page = os.statvfs(small_disk).f_frsize
-    pages = lambda size: -(-size // page) * page  # noqa: E731 - bytes a file occupies
-    small = sum(pages((base[0] / name).stat().st_size) for name in ("config.yaml",))
+
+    def pages(size: int) -> int:  # what a file of ``size`` bytes occupies
+        return -(-size // page) * page
+
+    small = sum(pages((base[0] / name).stat().st_size) for name in ("sweep.json", "config.yaml"))
     cell = max(pages(p.stat().st_size) for p in cell_files(base[0]))
     free = os.statvfs(small_disk).f_bavail * page
     with open(small_disk / "filler", "wb") as filler:  # leaves room for the small files and 2.5 cells

@@ -8,8 +8,9 @@ A CELL is one combination of axis values and one replicate; in a cell every stra
 same scenario through ``benchmarks.pipeline.run_strategy`` (one flat row per strategy).
 
 The package, one job a module: ``settings`` (the sweep node, its validation), ``cells`` (planning
-the cells, their ids, the store of finished cells and its checks, the showcase), ``execute`` (tasks,
-the worker, loky / Dask execution; seeds are explained there), ``console`` (the printed grid),
+the cells, their ids, the store of finished cells and its checks, the showcase), ``directory`` (the
+run directory's lock and its record of which config it holds), ``execute`` (tasks, the worker and
+its parent check, loky / Dask execution; seeds are explained there), ``console`` (the printed grid),
 and here ``run_sweep``, which ties them together in the parent.
 
 Nothing is lost and nothing is trusted blindly. Each finished cell is written atomically to
@@ -20,12 +21,14 @@ holds a hash of everything that determines the cell's rows (the config without t
 same directory skips exactly the finished cells of THIS config; every cell file is verified first,
 and one that fails is moved to ``cells/rejected/`` with a warning and computed again. The results
 table is always assembled from the cell files in a fixed order: a resumed sweep's table is identical
-to an uninterrupted one, and n_jobs cannot change it. Every output is written atomically
+to an uninterrupted one, and n_jobs cannot change it. A directory holds one config's sweep
+(``sweep.json``; ``sweep.fresh=true`` moves another one's outputs into ``superseded/``) and one
+running sweep (an ``flock`` on ``.sweep.lock``). Every output is written atomically
 (``simcore.files``); a full disk ends in one OutputError line and the rerun resumes.
 
 Outputs in the run directory: results.parquet/.csv (one row per cell x strategy: ``cell``,
 ``replicate``, ``axis.<path>`` per axis, then every column of run_strategy's record), summary.csv
-and paired.csv (``benchmarks.stats``), config.yaml (resolved), showcase/ (the full
+and paired.csv (``benchmarks.stats``), config.yaml (resolved), sweep.json, showcase/ (the full
 single-run outputs of replicate 0 at the first level of every axis), cells/, and the report
 (``report=false`` skips it). MLflow: ``benchmarks.tracking.SweepLogger``.
 """
@@ -43,14 +46,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from benchmarks.config import build_section, selected_strategies, strategy_names, strategy_params
 from benchmarks.stats import paired_differences, summarize
-from benchmarks.sweep.cells import Cell, CellStore, config_hash, plan_cells, write_showcase
+from benchmarks.sweep.cells import Cell, CellStore, plan_cells, write_showcase
 from benchmarks.sweep.console import print_sweep
+from benchmarks.sweep.directory import Identity, claim, locked
 from benchmarks.sweep.execute import TaskResult, run_tasks, tasks_for
 from benchmarks.sweep.settings import SweepSettings, check_axes, plain_config
 from benchmarks.tracking import SweepLogger, SweepTracking, TrackingSettings
 from simcore.checks import check_scalar
 from simcore.errors import ConfigError
-from simcore.files import OutputError, write_csv, write_parquet, write_text, writing
+from simcore.files import OutputError, remove_temporaries, write_csv, write_parquet, write_text, writing
 from simcore.results import STATUS, Status
 
 log = logging.getLogger("retention-bench")
@@ -75,7 +79,8 @@ class SweepResult:
 
 def run_sweep(cfg: DictConfig, run_dir: Path) -> SweepResult:
     """Run (or resume) the sweep ``cfg.sweep`` and write its outputs into ``run_dir`` (or
-    ``sweep.resume_dir``). Returns the tables and timings. Raises ConfigError for an invalid sweep;
+    ``sweep.resume_dir``). Returns the tables and timings. Raises ConfigError for an invalid sweep, for
+    a directory another running sweep holds, or one holding another config's sweep (``directory``);
     OutputError when the disk fills up (the finished cells are kept: the same command resumes)."""
     wall = time.perf_counter()
     settings = build_section(cfg, "sweep")
@@ -89,17 +94,27 @@ def run_sweep(cfg: DictConfig, run_dir: Path) -> SweepResult:
     scenario_name = build_section(cfg, "scenario").name
     run_dir = Path(settings.resume_dir) if settings.resume_dir else run_dir
     config = plain_config(cfg)
+    identity = Identity.of(config, settings)
     cells = plan_cells(config, settings)
-    store = CellStore(run_dir / "cells", config_hash(config))
-    try:
-        with writing(store.directory):
-            store.directory.mkdir(parents=True, exist_ok=True)
-        write_text(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
-        return _run(cfg, settings, tracking, scenario_name, config, cells, store, wall)
-    except OutputError as err:  # a full disk, here or in a worker
-        kept = sum(store.has(c.id) for c in cells)
-        raise OutputError(f"{err} to resume ({kept} of {len(cells)} cells are finished and kept in "
-                          f"{store.directory})") from None
+    with writing(run_dir):
+        run_dir.mkdir(parents=True, exist_ok=True)
+    with locked(run_dir):  # held to the end: no other sweep writes here meanwhile
+        moved = claim(run_dir, identity, settings.fresh)
+        if moved is not None:
+            log.warning("sweep.fresh: the previous outputs of %s are now in %s", run_dir, moved)
+        store = CellStore(run_dir / "cells", identity.config)
+        try:
+            with writing(store.directory):
+                store.directory.mkdir(exist_ok=True)
+            for directory in (run_dir, store.directory):  # what a killed writer left (no one writes here now)
+                remove_temporaries(directory)
+            write_text(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+            return _run(cfg, settings, tracking, scenario_name, config, cells, store, wall)
+        except OutputError as err:  # a full disk, here or in a worker
+            remove_temporaries(store.directory)  # of workers joblib stopped in the middle of a write
+            kept = sum(store.has(c.id) for c in cells)
+            raise OutputError(f"{err} to resume ({kept} of {len(cells)} cells are finished and kept in "
+                              f"{store.directory})") from None
 
 
 def _run(cfg: DictConfig, settings: SweepSettings, tracking: TrackingSettings, scenario_name: str, config: dict,
@@ -139,7 +154,7 @@ def _run(cfg: DictConfig, settings: SweepSettings, tracking: TrackingSettings, s
         logger.abandon()
         raise
     artifacts = [run_dir / f for f in ("results.parquet", "results.csv", "summary.csv", "paired.csv", "config.yaml",
-                                       "report.html", "report.md", "figures", "showcase")]
+                                       "sweep.json", "report.html", "report.md", "figures", "showcase")]
     status = results[STATUS]
     tracked = logger.finish(artifacts, {"cells": len(cells), "rows": len(results),
                                         "rows_ok": int((status == Status.OK).sum()),
