@@ -13,7 +13,10 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
+import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +26,7 @@ from benchmarks.config import build_section
 from benchmarks.sweep import run_sweep
 from benchmarks.sweep.cells import CellStore, config_hash, plan_cells
 from benchmarks.sweep.directory import LOCK, locked
+from benchmarks.sweep.execute import Parent, run_task, tasks_for
 from benchmarks.sweep.settings import plain_config
 from simcore.errors import ConfigError
 from simcore.files import OutputError, UnreadableFile, atomic_write, read_parquet_checked, write_parquet, write_text
@@ -237,6 +241,58 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
     showcase = atomic_write(tmp_path / "showcase", lambda tmp: (tmp.mkdir(), (tmp / "a.csv").write_text("1")))
     atomic_write(showcase, lambda tmp: (tmp.mkdir(), (tmp / "b.csv").write_text("2")))  # replaced as a whole
     assert [p.name for p in showcase.iterdir()] == ["b.csv"] and len(list(tmp_path.iterdir())) == 2
+
+
+# -- 5. workers stop when the parent dies ------------------------------------------------------
+
+
+def test_a_worker_whose_parent_is_gone_runs_and_writes_nothing(tmp_path):
+    zombie = subprocess.Popen(["true"])
+    os.waitid(os.P_PID, zombie.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped: os.kill(pid, 0) still succeeds
+    gone = Parent(zombie.pid, socket.gethostname(), None)
+    assert Parent.current().alive() and not gone.alive()
+    assert Parent(zombie.pid, "another-host", None).alive(), "another host's process cannot be seen: assume alive"
+    zombie.wait()
+    assert not gone.alive()
+    cfg = compose_config(*BASE)
+    cells = plan_cells(plain_config(cfg), build_section(cfg, "sweep"))
+    (tmp_path / "cells").mkdir()
+    task = tasks_for(cells[:1], plain_config(cfg), build_section(cfg, "sweep"), CellStore(tmp_path / "cells", "x"),
+                     None)[0]
+    assert run_task(replace(task, parent=gone)).cells == () and not list((tmp_path / "cells").iterdir())
+
+
+def test_kill_9_of_the_parent_stops_its_workers_and_a_rerun_resumes(base, tmp_path):
+    psutil = pytest.importorskip("psutil")
+    run = tmp_path / "run"
+    fast = ("sweep.showcase=false",)  # else the first cell runs again for its showcase
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.run", *BASE, *fast, "tracking=off", "report=false",
+                             f"hydra.run.dir={run}"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "CI": "1"})
+    try:
+        deadline = time.monotonic() + 120
+        while not cell_files(run):
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, "no cell within 120 s"
+            time.sleep(0.05)
+        with pytest.raises(ConfigError, match=rf"is in use by another sweep \(pid {proc.pid} on "), locked(run):
+            pass  # another process holds it
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        assert workers
+    finally:
+        proc.kill()  # SIGKILL
+        proc.wait()
+    time.sleep(0.5)  # a write already past its parent check may land
+    written = cell_files(run)
+    assert len(written) < N_CELLS, "the sweep finished before it was killed: make its cells slower"
+    time.sleep(3)  # each worker had several cells of ~0.5 s left
+    assert cell_files(run) == written, "no cell is written after the parent died"
+    _, alive = psutil.wait_procs(workers, timeout=30)
+    assert not alive, f"workers left running: {alive}"
+    assert json.loads((run / LOCK).read_text())["pid"] == proc.pid, "the dead holder's lock file is still there"
+    resumed = run_sweep(compose_config(*BASE, *fast, f"sweep.resume_dir={run}"), tmp_path / "elsewhere")
+    assert resumed.cells_skipped == len(written)
+    pd.testing.assert_frame_equal(timeless(resumed.results), base[1])
 
 
 # -- 6. a full disk ----------------------------------------------------------------------------

@@ -6,13 +6,28 @@ one process, so a solver can reuse its compiled model between re-solves of the s
 the axis. Seeds: replicate r uses ``child(SeedSequence(seed), "replicate", r)``, a named child, so a
 replicate has the same population and outcome draws at every axis level and whatever the cell order,
 worker or n_jobs; inside a cell every strategy shares the outcome draws (see run_strategy).
+
+A worker outlives nothing: each task carries its parent's pid, host and start time, and a worker on
+the parent's host checks before each cell, and again before writing it, that the parent is still
+there. When it is gone (``kill -9``, a crash) the task returns at once and writes nothing more: the
+directory's lock died with the parent, so the directory may already belong to another sweep. A
+worker process the parent started itself (its parent pid is the sweep's: loky's workers, a local
+Dask cluster's) also ends itself within a second of the parent's death, busy or idle, from its first
+task on: loky's own idle timeout would keep it for five minutes, then half a minute more waiting for
+an exit handshake with the dead parent. A worker of a cluster at ``sweep.address`` is not ended
+(the cluster is not the sweep's); on another host it cannot see the parent at all and relies on the
+cluster to cancel its work.
 """
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -30,16 +45,83 @@ from simcore.rng import child
 
 
 @dataclass(frozen=True)
+class Parent:
+    """The process running the sweep: pid, host name, and start time (clock ticks since boot, from
+    /proc; None without /proc), so a pid reused by another process does not count as the parent."""
+
+    pid: int
+    host: str
+    started: str | None
+
+    @classmethod
+    def current(cls) -> Parent:
+        pid = os.getpid()
+        stat = _stat(pid)
+        return cls(pid, socket.gethostname(), stat[1] if stat else None)
+
+    def alive(self) -> bool:
+        """Whether the parent is still running, as far as this process can tell: a process on another
+        host cannot tell, and says True."""
+        if self.host != socket.gethostname():
+            return True
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # it exists, under another user: only the start time can tell
+            pass
+        stat = _stat(self.pid)
+        if stat is None:
+            return True
+        state, started = stat
+        # Z: killed but not yet reaped by its own parent; another start time: the pid was reused
+        return state not in ("Z", "X") and (self.started is None or started == self.started)
+
+
+def _stat(pid: int) -> tuple[str, str] | None:
+    """(state letter, start time) of a process from /proc/<pid>/stat, None where there is no /proc."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    fields = text.rpartition(")")[2].split()  # after the command name, which may hold spaces
+    return fields[0], fields[19]  # fields 3 (state) and 22 (starttime) of proc(5)
+
+
+# parents this worker process watches, one thread each (in practice one: loky workers serve one parent)
+_WATCHED: set[int] = set()
+WATCH_S = 1.0
+
+
+def _exit_with(parent: Parent) -> None:
+    """In a worker process ``parent`` started itself, end the process as soon as the parent is gone
+    (the kernel then gives the orphan another parent pid). Nothing else ends such a worker soon, and
+    it could not deliver a result to anyone. Elsewhere (the parent itself, a cluster's workers): nothing."""
+    if parent.pid in _WATCHED or os.getppid() != parent.pid:
+        return
+    _WATCHED.add(parent.pid)
+
+    def watch() -> None:
+        while os.getppid() == parent.pid:
+            time.sleep(WATCH_S)
+        os._exit(0)  # an orphan: no result can reach anyone; a half-written .tmp is removed by the next sweep
+
+    threading.Thread(target=watch, name="sweep-parent-watch", daemon=True).start()
+
+
+@dataclass(frozen=True)
 class Task:
     """The joblib unit: consecutive cells of ONE replicate, run in order in one process.
     config: the plain resolved config without execution keys; store: where a worker writes finished
-    cells if it can see that directory; showcase: the id of the cell whose plans to return."""
+    cells if it can see that directory; showcase: the id of the cell whose plans to return; parent:
+    the sweep's process, whose death stops the task."""
 
     config: dict
     axes: tuple[Axis, ...]
     cells: tuple[Cell, ...]
     store: CellStore
     showcase: str | None
+    parent: Parent
 
 
 @dataclass(frozen=True)
@@ -59,6 +141,7 @@ class TaskResult:
 def tasks_for(cells: list[Cell], config: dict, settings: SweepSettings, store: CellStore,
               showcase: str | None) -> list[Task]:
     """Group pending cells by replicate (axis order kept), then split into ``chunk``-sized tasks."""
+    parent = Parent.current()
     by_rep: dict[int, list[Cell]] = {}
     for cell in cells:
         by_rep.setdefault(cell.replicate, []).append(cell)
@@ -67,13 +150,16 @@ def tasks_for(cells: list[Cell], config: dict, settings: SweepSettings, store: C
         todo = by_rep[rep]
         size = settings.chunk or len(todo)
         for i in range(0, len(todo), size):
-            tasks.append(Task(config, settings.grid, tuple(todo[i:i + size]), store, showcase))
+            tasks.append(Task(config, settings.grid, tuple(todo[i:i + size]), store, showcase, parent))
     return tasks
 
 
 def run_task(task: Task) -> TaskResult:
     """Run a task's cells in order (in a worker). The config is updated in place along the axes (every
-    cell sets every axis), and strategies / evaluation settings are rebuilt only when an axis touches them."""
+    cell sets every axis), and strategies / evaluation settings are rebuilt only when an axis touches them.
+    Stops early, returning the cells done so far, when the parent is gone (before a cell or its write);
+    in a process the parent started, a watch thread ends the process then (``_exit_with``)."""
+    _exit_with(task.parent)
     cfg = OmegaConf.create(task.config)
     paths = [a.path for a in task.axes]
     rebuild_strategies = any(p.startswith(("strategy", "strategies")) for p in paths)
@@ -81,6 +167,8 @@ def run_task(task: Task) -> TaskResult:
     strategies = settings = None
     out, showcase = [], None
     for cell in task.cells:
+        if not task.parent.alive():
+            break
         for path, value in zip(paths, cell.values):
             OmegaConf.update(cfg, path, value, merge=False)
         if strategies is None or rebuild_strategies:
@@ -92,6 +180,8 @@ def run_task(task: Task) -> TaskResult:
         scenario = build_section(cfg, "scenario").build(seed)
         results = [run_strategy(scenario, name, strategy, seed, settings) for name, strategy in strategies.items()]
         table = cell_frame(cell, task.axes, results)
+        if not task.parent.alive():  # the directory may belong to another sweep by now
+            break
         if task.store.directory.is_dir():  # a worker that shares the run directory saves the cell right away
             task.store.write(table, cell.id)
         out.append(CellResult(cell, table))
