@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -38,6 +39,8 @@ METADATA_KEY = "retention_bench"
 # errors that mean "the device has no room" (no space, quota exceeded, file too large)
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 TMP_SUFFIX = ".tmp"
+# what temporary() names look like: .<name>.<pid>.<8 hex digits>.tmp
+TEMPORARY = re.compile(r"\..+\.\d+\.[0-9a-f]{8}\.tmp")
 
 
 class OutputError(RetentionBenchError):
@@ -80,10 +83,11 @@ def remove(path: Path) -> None:
 
 
 def remove_temporaries(directory: Path) -> None:
-    """Remove the temporaries a killed writer left in ``directory`` (not below it). Only safe while no
-    one else writes there (hold the directory's lock)."""
+    """Remove the temporaries (names made by :func:`temporary`) a killed writer left in ``directory``,
+    not below it. Only safe while no one else writes there (hold the directory's lock)."""
     for tmp in directory.glob(f".*{TMP_SUFFIX}"):
-        remove(tmp)
+        if TEMPORARY.fullmatch(tmp.name):
+            remove(tmp)
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
