@@ -23,14 +23,16 @@ and one that fails is moved to ``cells/rejected/`` with a warning and computed a
 table is always assembled from the cell files in a fixed order: a resumed sweep's table is identical
 to an uninterrupted one, and n_jobs cannot change it. A directory holds one config's sweep
 (``sweep.json``; ``sweep.fresh=true`` moves another one's outputs into ``superseded/``) and one
-running sweep (an ``flock`` on ``.sweep.lock``). Every output is written atomically
-(``simcore.files``); a full disk ends in one OutputError line and the rerun resumes.
+running sweep (an ``flock`` on ``.sweep.lock``). Workers stop when the parent dies (``execute``).
+Every output is written atomically (``simcore.files``); a full disk ends in one OutputError line,
+and the same command then resumes.
 
 Outputs in the run directory: results.parquet/.csv (one row per cell x strategy: ``cell``,
 ``replicate``, ``axis.<path>`` per axis, then every column of run_strategy's record), summary.csv
-and paired.csv (``benchmarks.stats``), config.yaml (resolved), sweep.json, showcase/ (the full
-single-run outputs of replicate 0 at the first level of every axis), cells/, and the report
-(``report=false`` skips it). MLflow: ``benchmarks.tracking.SweepLogger``.
+and paired.csv (``benchmarks.stats``), config.yaml (resolved), sweep.json (what the directory
+holds), showcase/ (the full single-run outputs of replicate 0 at the first level of every axis),
+cells/ (and cells/rejected/), the report (``report=false`` skips it), .sweep.lock, and superseded/
+after a ``sweep.fresh`` start. MLflow: ``benchmarks.tracking.SweepLogger``.
 """
 from __future__ import annotations
 
