@@ -14,9 +14,9 @@ directory's lock died with the parent, so the directory may already belong to an
 worker process the parent started itself (its parent pid is the sweep's: loky's workers, a local
 Dask cluster's) also ends itself within a second of the parent's death, busy or idle, from its first
 task on: loky's own idle timeout would keep it for five minutes, then half a minute more waiting for
-an exit handshake with the dead parent. A worker of a cluster at ``sweep.address`` is not ended
-(the cluster is not the sweep's); on another host it cannot see the parent at all and relies on the
-cluster to cancel its work.
+an exit handshake with the dead parent. A worker another process started (a cluster's at
+``sweep.address``) is not ended, since it is not the sweep's; on another host it cannot see the
+parent at all and relies on the cluster to cancel its work.
 """
 from __future__ import annotations
 
