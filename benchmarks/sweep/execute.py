@@ -10,13 +10,11 @@ worker or n_jobs; inside a cell every strategy shares the outcome draws (see run
 A worker outlives nothing: each task carries its parent's pid, host and start time, and a worker on
 the parent's host checks before each cell, and again before writing it, that the parent is still
 there. When it is gone (``kill -9``, a crash) the task returns at once and writes nothing more: the
-directory's lock died with the parent, so the directory may already belong to another sweep. A
-worker process the parent started itself (its parent pid is the sweep's: loky's workers, a local
-Dask cluster's) also ends itself within a second of the parent's death, busy or idle, from its first
-task on: loky's own idle timeout would keep it for five minutes, then half a minute more waiting for
-an exit handshake with the dead parent. A worker another process started (a cluster's at
-``sweep.address``) is not ended, since it is not the sweep's; on another host it cannot see the
-parent at all and relies on the cluster to cancel its work.
+directory's lock died with the parent, so the directory may already belong to another sweep. A loky
+worker also ends its process within a second of the parent's death, busy or idle (``watch_parent``,
+its initializer): loky's own idle timeout would keep an orphan for five minutes, then half a minute
+more waiting for an exit handshake with the dead parent. A Dask worker is the cluster's: on another
+host it cannot see the parent at all, and the cluster cancels or ends its work.
 """
 from __future__ import annotations
 
@@ -88,23 +86,19 @@ def _stat(pid: int) -> tuple[str, str] | None:
     return fields[0], fields[19]  # fields 3 (state) and 22 (starttime) of proc(5)
 
 
-# parents this worker process watches, one thread each (in practice one: loky workers serve one parent)
-_WATCHED: set[int] = set()
-WATCH_S = 1.0
+WATCH_S = 1.0  # how often a loky worker looks for its parent
 
 
-def _exit_with(parent: Parent) -> None:
-    """In a worker process ``parent`` started itself, end the process as soon as the parent is gone
-    (the kernel then gives the orphan another parent pid). Nothing else ends such a worker soon, and
-    it could not deliver a result to anyone. Elsewhere (the parent itself, a cluster's workers): nothing."""
-    if parent.pid in _WATCHED or os.getppid() != parent.pid:
-        return
-    _WATCHED.add(parent.pid)
+def watch_parent() -> None:
+    """loky's worker initializer: end this worker process within ``WATCH_S`` of its parent's death
+    (the kernel then gives the orphan another parent pid), busy or idle. Nothing else ends it soon,
+    and it could not deliver a result to anyone."""
+    parent = os.getppid()
 
     def watch() -> None:
-        while os.getppid() == parent.pid:
+        while os.getppid() == parent:
             time.sleep(WATCH_S)
-        os._exit(0)  # an orphan: no result can reach anyone; a half-written .tmp is removed by the next sweep
+        os._exit(0)  # an orphan; a half-written .tmp is removed by the next sweep into the directory
 
     threading.Thread(target=watch, name="sweep-parent-watch", daemon=True).start()
 
@@ -157,9 +151,7 @@ def tasks_for(cells: list[Cell], config: dict, settings: SweepSettings, store: C
 def run_task(task: Task) -> TaskResult:
     """Run a task's cells in order (in a worker). The config is updated in place along the axes (every
     cell sets every axis), and strategies / evaluation settings are rebuilt only when an axis touches them.
-    Stops early, returning the cells done so far, when the parent is gone (before a cell or its write);
-    in a process the parent started, a watch thread ends the process then (``_exit_with``)."""
-    _exit_with(task.parent)
+    Stops early, returning the cells done so far, when the parent is gone (before a cell or its write)."""
     cfg = OmegaConf.create(task.config)
     paths = [a.path for a in task.axes]
     rebuild_strategies = any(p.startswith(("strategy", "strategies")) for p in paths)
@@ -211,7 +203,8 @@ def run_tasks(tasks: list[Task], settings: SweepSettings, on_result: Callable[[T
     bar = tqdm(total=cells, unit="cell", desc=f"sweep {settings.name}", smoothing=0.05,
                disable=True if os.environ.get("CI") else None)  # None: off when not a terminal
     with bar, backend(settings):
-        outputs = joblib.Parallel(n_jobs=settings.n_jobs, return_as="generator_unordered")(
+        workers = {"initializer": watch_parent} if settings.backend == "loky" else {}
+        outputs = joblib.Parallel(n_jobs=settings.n_jobs, return_as="generator_unordered", **workers)(
             joblib.delayed(run_task)(t) for t in tasks)
         for output in outputs:
             on_result(output)
