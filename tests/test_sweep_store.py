@@ -297,7 +297,7 @@ def test_kill_9_of_the_parent_stops_its_workers_and_a_rerun_resumes(base, tmp_pa
     time.sleep(3)  # each worker had several cells of ~0.5 s left
     assert cell_files(run) == written, "no cell is written after the parent died"
     _, alive = psutil.wait_procs(workers, timeout=30)
-    assert not alive, f"workers left running: {alive}"
+    assert not alive, f"workers left running: {[' '.join(p.cmdline()) for p in alive]}"
     assert json.loads((run / LOCK).read_text())["pid"] == proc.pid, "the dead holder's lock file is still there"
     resumed = run_sweep(compose_config(*BASE, *fast, f"sweep.resume_dir={run}"), tmp_path / "elsewhere")
     assert resumed.cells_skipped == len(written)

@@ -89,11 +89,11 @@ def _stat(pid: int) -> tuple[str, str] | None:
 WATCH_S = 1.0  # how often a loky worker looks for its parent
 
 
-def watch_parent() -> None:
-    """loky's worker initializer: end this worker process within ``WATCH_S`` of its parent's death
-    (the kernel then gives the orphan another parent pid), busy or idle. Nothing else ends it soon,
-    and it could not deliver a result to anyone."""
-    parent = os.getppid()
+def watch_parent(parent: int) -> None:
+    """loky's worker initializer: end this worker process within ``WATCH_S`` of the death of its
+    parent, pid ``parent`` (the kernel then gives the orphan another parent pid), busy or idle, or at
+    once if the parent died while the worker was starting. Nothing else ends it soon, and it could
+    not deliver a result to anyone."""
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -203,7 +203,7 @@ def run_tasks(tasks: list[Task], settings: SweepSettings, on_result: Callable[[T
     bar = tqdm(total=cells, unit="cell", desc=f"sweep {settings.name}", smoothing=0.05,
                disable=True if os.environ.get("CI") else None)  # None: off when not a terminal
     with bar, backend(settings):
-        workers = {"initializer": watch_parent} if settings.backend == "loky" else {}
+        workers = {"initializer": watch_parent, "initargs": (os.getpid(),)} if settings.backend == "loky" else {}
         outputs = joblib.Parallel(n_jobs=settings.n_jobs, return_as="generator_unordered", **workers)(
             joblib.delayed(run_task)(t) for t in tasks)
         for output in outputs:
