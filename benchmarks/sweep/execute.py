@@ -6,13 +6,26 @@ one process, so a solver can reuse its compiled model between re-solves of the s
 the axis. Seeds: replicate r uses ``child(SeedSequence(seed), "replicate", r)``, a named child, so a
 replicate has the same population and outcome draws at every axis level and whatever the cell order,
 worker or n_jobs; inside a cell every strategy shares the outcome draws (see run_strategy).
+
+A worker outlives nothing: each task carries its parent's pid, host and start time, and a worker on
+the parent's host checks before each cell, and again before writing it, that the parent is still
+there. When it is gone (``kill -9``, a crash) the task returns at once and writes nothing more: the
+directory's lock died with the parent, so the directory may already belong to another sweep. A loky
+worker also ends its process within a second of the parent's death, busy or idle (``watch_parent``,
+its initializer): loky's own idle timeout would keep an orphan for five minutes, then half a minute
+more waiting for an exit handshake with the dead parent. A Dask worker is the cluster's: on another
+host it cannot see the parent at all, and the cluster cancels or ends its work.
 """
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -30,16 +43,79 @@ from simcore.rng import child
 
 
 @dataclass(frozen=True)
+class Parent:
+    """The process running the sweep: pid, host name, and start time (clock ticks since boot, from
+    /proc; None without /proc), so a pid reused by another process does not count as the parent."""
+
+    pid: int
+    host: str
+    started: str | None
+
+    @classmethod
+    def current(cls) -> Parent:
+        pid = os.getpid()
+        stat = _stat(pid)
+        return cls(pid, socket.gethostname(), stat[1] if stat else None)
+
+    def alive(self) -> bool:
+        """Whether the parent is still running, as far as this process can tell: a process on another
+        host cannot tell, and says True."""
+        if self.host != socket.gethostname():
+            return True
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # it exists, under another user: only the start time can tell
+            pass
+        stat = _stat(self.pid)
+        if stat is None:
+            return True
+        state, started = stat
+        # Z: killed but not yet reaped by its own parent; another start time: the pid was reused
+        return state not in ("Z", "X") and (self.started is None or started == self.started)
+
+
+def _stat(pid: int) -> tuple[str, str] | None:
+    """(state letter, start time) of a process from /proc/<pid>/stat, None where there is no /proc."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    fields = text.rpartition(")")[2].split()  # after the command name, which may hold spaces
+    return fields[0], fields[19]  # fields 3 (state) and 22 (starttime) of proc(5)
+
+
+WATCH_S = 1.0  # how often a loky worker looks for its parent
+
+
+def watch_parent(parent: int) -> None:
+    """loky's worker initializer: end this worker process within ``WATCH_S`` of the death of its
+    parent, pid ``parent`` (the kernel then gives the orphan another parent pid), busy or idle, or at
+    once if the parent died while the worker was starting. Nothing else ends it soon, and it could
+    not deliver a result to anyone."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_S)
+        os._exit(0)  # an orphan; a half-written .tmp is removed by the next sweep into the directory
+
+    threading.Thread(target=watch, name="sweep-parent-watch", daemon=True).start()
+
+
+@dataclass(frozen=True)
 class Task:
     """The joblib unit: consecutive cells of ONE replicate, run in order in one process.
     config: the plain resolved config without execution keys; store: where a worker writes finished
-    cells if it can see that directory; showcase: the id of the cell whose plans to return."""
+    cells if it can see that directory; showcase: the id of the cell whose plans to return; parent:
+    the sweep's process, whose death stops the task."""
 
     config: dict
     axes: tuple[Axis, ...]
     cells: tuple[Cell, ...]
     store: CellStore
     showcase: str | None
+    parent: Parent
 
 
 @dataclass(frozen=True)
@@ -59,6 +135,7 @@ class TaskResult:
 def tasks_for(cells: list[Cell], config: dict, settings: SweepSettings, store: CellStore,
               showcase: str | None) -> list[Task]:
     """Group pending cells by replicate (axis order kept), then split into ``chunk``-sized tasks."""
+    parent = Parent.current()
     by_rep: dict[int, list[Cell]] = {}
     for cell in cells:
         by_rep.setdefault(cell.replicate, []).append(cell)
@@ -67,13 +144,14 @@ def tasks_for(cells: list[Cell], config: dict, settings: SweepSettings, store: C
         todo = by_rep[rep]
         size = settings.chunk or len(todo)
         for i in range(0, len(todo), size):
-            tasks.append(Task(config, settings.grid, tuple(todo[i:i + size]), store, showcase))
+            tasks.append(Task(config, settings.grid, tuple(todo[i:i + size]), store, showcase, parent))
     return tasks
 
 
 def run_task(task: Task) -> TaskResult:
     """Run a task's cells in order (in a worker). The config is updated in place along the axes (every
-    cell sets every axis), and strategies / evaluation settings are rebuilt only when an axis touches them."""
+    cell sets every axis), and strategies / evaluation settings are rebuilt only when an axis touches them.
+    Stops early, returning the cells done so far, when the parent is gone (before a cell or its write)."""
     cfg = OmegaConf.create(task.config)
     paths = [a.path for a in task.axes]
     rebuild_strategies = any(p.startswith(("strategy", "strategies")) for p in paths)
@@ -81,6 +159,8 @@ def run_task(task: Task) -> TaskResult:
     strategies = settings = None
     out, showcase = [], None
     for cell in task.cells:
+        if not task.parent.alive():
+            break
         for path, value in zip(paths, cell.values):
             OmegaConf.update(cfg, path, value, merge=False)
         if strategies is None or rebuild_strategies:
@@ -92,6 +172,8 @@ def run_task(task: Task) -> TaskResult:
         scenario = build_section(cfg, "scenario").build(seed)
         results = [run_strategy(scenario, name, strategy, seed, settings) for name, strategy in strategies.items()]
         table = cell_frame(cell, task.axes, results)
+        if not task.parent.alive():  # the directory may belong to another sweep by now
+            break
         if task.store.directory.is_dir():  # a worker that shares the run directory saves the cell right away
             task.store.write(table, cell.id)
         out.append(CellResult(cell, table))
@@ -121,7 +203,8 @@ def run_tasks(tasks: list[Task], settings: SweepSettings, on_result: Callable[[T
     bar = tqdm(total=cells, unit="cell", desc=f"sweep {settings.name}", smoothing=0.05,
                disable=True if os.environ.get("CI") else None)  # None: off when not a terminal
     with bar, backend(settings):
-        outputs = joblib.Parallel(n_jobs=settings.n_jobs, return_as="generator_unordered")(
+        workers = {"initializer": watch_parent, "initargs": (os.getpid(),)} if settings.backend == "loky" else {}
+        outputs = joblib.Parallel(n_jobs=settings.n_jobs, return_as="generator_unordered", **workers)(
             joblib.delayed(run_task)(t) for t in tasks)
         for output in outputs:
             on_result(output)

@@ -42,7 +42,12 @@ class SweepSettings:
     backend: loky | dask; address: a Dask scheduler (tcp://host:8786), null = start a LocalCluster;
     chunk: cells per task (null = all of a replicate's cells, the most reuse between re-solves);
     resume_dir: write into this directory instead of Hydra's run directory (rerun to resume);
-    showcase: write the full single-run outputs of the first cell to showcase/.
+    showcase: write the full single-run outputs of the first cell to showcase/; fresh: start this
+    directory over: move every previous output (cells/, the tables, showcase/, the report,
+    mlflow_run.json, sweep.json, config.yaml) into ``superseded/<UTC time>/``, nothing deleted, and
+    compute every cell under a new MLflow parent run. Without it, a directory holding another
+    config's sweep is refused (a ConfigError naming the keys that differ); execution-only changes
+    (n_jobs, backend, address, chunk, tracking, more replicates or axis values) always resume.
     """
 
     axes: Mapping[str, Sequence[Scalar]]
@@ -56,6 +61,7 @@ class SweepSettings:
     chunk: int | None = None
     resume_dir: str | None = None
     showcase: bool = True
+    fresh: bool = False
     grid: tuple[Axis, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -75,6 +81,7 @@ class SweepSettings:
         if self.resume_dir is not None:
             check_name(self.resume_dir, "resume_dir")
         check_bool(self.showcase, "showcase")
+        check_bool(self.fresh, "fresh")
 
 
 def _axes(value: object) -> tuple[Axis, ...]:
