@@ -8,6 +8,7 @@ import pandas as pd
 
 from benchmarks.pipeline import StrategyResult
 from simcore.evaluate import audit_frame
+from simcore.files import write_csv, write_parquet
 from simcore.plan import Plan
 from simcore.results import VIOLATION, Status, flagged, with_attainable
 from simcore.scenario import Scenario
@@ -35,18 +36,19 @@ def results_frame(results: list[StrategyResult]) -> pd.DataFrame:
 
 
 def write_run(directory: Path, scenario: Scenario, results: list[StrategyResult]) -> pd.DataFrame:
+    """Every file of a run, each written atomically (a full disk is one OutputError, never half a file)."""
     directory.mkdir(parents=True, exist_ok=True)
     table = results_frame(results)
-    table.to_csv(directory / "results.csv", index=False)
-    table.to_parquet(directory / "results.parquet", index=False)
+    write_csv(table, directory / "results.csv")
+    write_parquet(table, directory / "results.parquet")
     (directory / "plans").mkdir(exist_ok=True)
     audits = []
     for r in results:
         if r.plan is not None:
-            plan_frame(scenario, r.plan).to_csv(directory / "plans" / f"{r.strategy}.csv", index=False)
+            write_csv(plan_frame(scenario, r.plan), directory / "plans" / f"{r.strategy}.csv")
             audits.append(audit_frame(r.evaluation).assign(strategy=r.strategy))
     if audits:
-        pd.concat(audits, ignore_index=True).to_csv(directory / "audit.csv", index=False)
+        write_csv(pd.concat(audits, ignore_index=True), directory / "audit.csv")
     scenario.export(directory / "scenario")
     return table
 

@@ -113,7 +113,7 @@ def paired_differences(results: pd.DataFrame, axes: Sequence[str], reference: st
         row: dict[str, object] = dict(zip([*axes, STRATEGY], key))
         row["reference"] = reference
         mine = group[group[STATUS] == Status.OK].set_index(index)[list(metrics)].apply(pd.to_numeric, errors="coerce")
-        both = mine.join(ref, how="inner", lsuffix="", rsuffix="_ref")
+        both = mine.join(ref.add_suffix("_ref"), how="inner")
         row["n_pairs"] = len(both)
         for m in metrics:
             iv = t_interval((both[m] - both[f"{m}_ref"]).to_numpy(float), level)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from simcore.checks import check_bool, check_name
+from simcore.files import write_text
 
 DEFAULT_URI = "sqlite:///mlflow.db"
 
@@ -230,7 +231,7 @@ class SweepLogger:
                                                                                 "run_dir": str(self.run_dir)})
         self.run_id = run.info.run_id
         self.client.log_batch(self.run_id, params=[Param(_metric_key(k), v[:6000]) for k, v in self.params.items()])
-        state.write_text(json.dumps({"tracking_uri": self.uri, "experiment_id": self.exp_id, "run_id": self.run_id}))
+        write_text(state, json.dumps({"tracking_uri": self.uri, "experiment_id": self.exp_id, "run_id": self.run_id}))
 
     def _logged_children(self) -> set[str]:
         done, token = set(), None

@@ -25,6 +25,7 @@ from simcore.build import build, check_plugins
 from simcore.checks import check_identifier
 from simcore.constraints import Constraint, ConstraintSet
 from simcore.errors import ConfigError
+from simcore.files import write_csv, write_parquet, write_text
 from simcore.population import Population, derive_tiers, read_table, validate_numbers
 from simcore.scenario import Scenario
 
@@ -38,24 +39,24 @@ def export(scenario: Scenario, directory: Path) -> None:
     """Write customers.parquet, actions.csv, eligibility.parquet, constraints.json, scenario.json and
     manifest.json (their checksums) into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    scenario.population.table.to_parquet(directory / "customers.parquet", index=False)
-    scenario.catalog.to_frame().to_csv(directory / "actions.csv", index=False)
+    write_parquet(scenario.population.table, directory / "customers.parquet")
+    write_csv(scenario.catalog.to_frame(), directory / "actions.csv")
     p = scenario.pairs
-    pd.DataFrame({
+    write_parquet(pd.DataFrame({
         "customer_id": scenario.population.table["customer_id"].to_numpy()[p.customer],
         "action_id": np.array(scenario.catalog.ids)[p.action],
         "cost": p.cost, "uplift": p.uplift, "lift": p.lift, "gain": p.gain, "est_value": p.value_est,
         "effect_true": scenario.effect_true,
-    }).to_parquet(directory / "eligibility.parquet", index=False)
-    (directory / "constraints.json").write_text(json.dumps({
+    }), directory / "eligibility.parquet")
+    write_text(directory / "constraints.json", json.dumps({
         "spec": scenario.constraints.to_json(),
         "resolved": [r.to_json() for r in scenario.rows.rows],
     }, indent=2))
-    (directory / "scenario.json").write_text(json.dumps({
+    write_text(directory / "scenario.json", json.dumps({
         "name": scenario.name, "high_risk_threshold": scenario.population.high_risk_threshold,
         "catalog": [asdict(a) for a in scenario.catalog.actions],
     }, indent=2))
-    (directory / MANIFEST).write_text(json.dumps({"format": 1, "sha256": {
+    write_text(directory / MANIFEST, json.dumps({"format": 1, "sha256": {  # last: a complete export only
         name: _sha256(directory / name) for name in FILES}}, indent=2))
 
 

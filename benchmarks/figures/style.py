@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from benchmarks.frames import axis_path, require_columns
 from simcore.errors import ConfigError
+from simcore.files import atomic_write
 from simcore.results import STATUS, STRATEGY
 
 TREATED_COLOURS = {"treated": "#d95f02", "not treated": "#b3b3b3"}
@@ -178,9 +179,9 @@ def save(fig: Figure, directory: Path, name: str, dpi: int = 110) -> tuple[Path,
         raise ConfigError(f"name = {name!r}: must be a plain file name without a directory or extension")
     directory.mkdir(parents=True, exist_ok=True)
     png, pdf = directory / f"{name}.png", directory / f"{name}.pdf"
-    fig.savefig(png, dpi=dpi)
+    atomic_write(png, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
     # the layout computed for the PNG holds for the PDF (positions are in figure fractions);
     # recomputing it would cost up to a third of a many-panel figure's render time
     fig.set_layout_engine("none")
-    fig.savefig(pdf)
+    atomic_write(pdf, lambda tmp: fig.savefig(tmp, format="pdf"))
     return png, pdf

@@ -21,6 +21,7 @@ from benchmarks.report.provenance import provenance
 from benchmarks.report.render import render
 from benchmarks.report.sections import report_sections, title
 from benchmarks.report.tables import sweep_stats
+from simcore.files import write_text
 
 
 def write_report(run_dir: Path) -> tuple[Path, Path]:
@@ -35,8 +36,8 @@ def write_report(run_dir: Path) -> tuple[Path, Path]:
     prov = provenance(data)
     heading = title(data)
     html_path, md_path = run_dir / "report.html", run_dir / "report.md"
-    html_path.write_text(render("report.html.j2", heading, sections, files, figure_notes, prov), encoding="utf-8")
-    md_path.write_text(render("report.md.j2", heading, sections, files, figure_notes, prov), encoding="utf-8")
+    write_text(html_path, render("report.html.j2", heading, sections, files, figure_notes, prov))
+    write_text(md_path, render("report.md.j2", heading, sections, files, figure_notes, prov))
     return html_path, md_path
 
 

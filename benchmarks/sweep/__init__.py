@@ -54,7 +54,7 @@ from benchmarks.sweep.directory import Identity, claim, locked
 from benchmarks.sweep.execute import TaskResult, run_tasks, tasks_for
 from benchmarks.sweep.settings import SweepSettings, check_axes, plain_config
 from benchmarks.tracking import SweepLogger, SweepTracking, TrackingSettings
-from simcore.checks import check_scalar
+from simcore.checks import check_seed
 from simcore.errors import ConfigError
 from simcore.files import OutputError, remove_temporaries, write_csv, write_parquet, write_text, writing
 from simcore.results import STATUS, Status
@@ -87,7 +87,7 @@ def run_sweep(cfg: DictConfig, run_dir: Path) -> SweepResult:
     wall = time.perf_counter()
     settings = build_section(cfg, "sweep")
     tracking = build_section(cfg, "tracking")
-    check_scalar(cfg.seed, "seed", int, 0)
+    check_seed(cfg.seed)
     strategies = selected_strategies(cfg)
     if settings.reference not in strategies:
         raise ConfigError(f"sweep.reference = {settings.reference!r}: not among the strategies of this sweep; "

@@ -30,7 +30,14 @@ import pandas as pd
 from benchmarks.outputs import write_run
 from benchmarks.pipeline import StrategyResult
 from benchmarks.sweep.settings import Axis, Scalar, SweepSettings
-from simcore.files import UnreadableFile, atomic_write, read_parquet_checked, write_parquet, writing
+from simcore.files import (
+    UnreadableFile,
+    atomic_write,
+    read_parquet_checked,
+    write_parquet,
+    writing,
+)
+from simcore.results import with_attainable
 from simcore.scenario import Scenario
 
 # the columns a sweep puts before run_strategy's record (then one axis.<path> per axis)
@@ -78,9 +85,10 @@ def plan_cells(config: dict, settings: SweepSettings) -> list[Cell]:
 
 
 def cell_frame(cell: Cell, axes: tuple[Axis, ...], results: Sequence[StrategyResult]) -> pd.DataFrame:
-    """A finished cell's rows, one per strategy: cell, replicate, axis.<path> per axis, then the record."""
+    """A finished cell's rows, one per strategy: cell, replicate, axis.<path> per axis, then the record
+    (with each row's share of the cell's attainable value)."""
     lead = {CELL: cell.id, REPLICATE: cell.replicate, **{a.column: v for a, v in zip(axes, cell.values)}}
-    return pd.DataFrame([{**lead, **r.record} for r in results])
+    return pd.DataFrame([{**lead, **rec} for rec in with_attainable([r.record for r in results])])
 
 
 @dataclass(frozen=True)

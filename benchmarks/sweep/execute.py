@@ -37,9 +37,10 @@ from benchmarks.config import build_section, selected_strategies
 from benchmarks.pipeline import run_strategy
 from benchmarks.sweep.cells import Cell, CellStore, Showcase, cell_frame
 from benchmarks.sweep.settings import Axis, SweepSettings
-from simcore.checks import check_scalar
+from simcore.checks import check_seed
 from simcore.cluster import dask_client
 from simcore.rng import child
+from simcore.sizes import check_evaluation
 
 
 @dataclass(frozen=True)
@@ -167,9 +168,10 @@ def run_task(task: Task) -> TaskResult:
             strategies = selected_strategies(cfg)
         if settings is None or rebuild_evaluation:
             settings = build_section(cfg, "evaluation")
-        root = np.random.SeedSequence(check_scalar(cfg.seed, "seed", int, 0))
+        root = np.random.SeedSequence(check_seed(cfg.seed))
         seed = child(root, "replicate", cell.replicate)
         scenario = build_section(cfg, "scenario").build(seed)
+        check_evaluation(scenario.population.n, settings.replications, len(strategies))
         results = [run_strategy(scenario, name, strategy, seed, settings) for name, strategy in strategies.items()]
         table = cell_frame(cell, task.axes, results)
         if not task.parent.alive():  # the directory may belong to another sweep by now

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from omegaconf import DictConfig, OmegaConf
 
 from benchmarks.config import build_section, selected_strategies
-from simcore.checks import check_bool, check_choice, check_mapping, check_name, check_scalar, show
+from simcore.checks import check_bool, check_choice, check_identifier, check_mapping, check_name, check_scalar, show
 from simcore.errors import ConfigError
 from simcore.results import AXIS
 
@@ -67,7 +67,7 @@ class SweepSettings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "grid", _axes(self.axes))
         check_scalar(self.replicates, "replicates", int, 1)
-        check_name(self.name, "name")
+        check_identifier(self.name, "name")  # it names the MLflow run and may name files
         check_name(self.reference, "reference")
         check_scalar(self.level, "level", float, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
         check_scalar(self.n_jobs, "n_jobs", int)
