@@ -123,7 +123,7 @@ def test_provenance_has_commit_versions_config_seeds_and_command(single_run):
         assert re.search(rf"{package} \d", text), package
     assert "- python: 3." in text and "- seeds: 42" in text
     assert "n_customers: 100" in text and "replications: 50" in text  # the saved config, overrides applied
-    assert f"--config-path {single_run.resolve()}/.hydra --config-name config" in text
+    assert f"--config-path {single_run.resolve()} --config-name config" in text  # the run's resolved config.yaml
 
 
 def test_rerunning_the_reports_command_reproduces_its_numbers(single_run):
@@ -135,8 +135,8 @@ def test_rerunning_the_reports_command_reproduces_its_numbers(single_run):
     first, again = pd.read_parquet(single_run / "results.parquet"), pd.read_parquet(rerun / "results.parquet")
     timings = [c for c in first.columns if c.endswith("_s")]
     pd.testing.assert_frame_equal(first.drop(columns=timings), again.drop(columns=timings))
-    saved_again = (rerun / ".hydra" / "config.yaml").read_text().replace("report: false\n", "report: true\n")
-    assert saved_again == (single_run / ".hydra" / "config.yaml").read_text()
+    saved_again = (rerun / "config.yaml").read_text().replace("report: false\n", "report: true\n")
+    assert saved_again == (single_run / "config.yaml").read_text()
     shutil.rmtree(rerun)
 
 
