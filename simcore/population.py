@@ -284,8 +284,8 @@ class FilePopulation:
                               f"{self.path}; the file has {', '.join(map(repr, raw.columns))}")
         table = raw.rename(columns=rename)
         if "customer_id" not in table.columns:
-            raise ConfigError(f"population.path = {self.path!r}: no customer_id column; map yours with "
-                              "population.columns.customer_id=<name>")
+            raise ConfigError(f"scenario.population.path = {self.path!r}: no customer_id column; map yours with "
+                              "+scenario.population.columns.customer_id=<name>")
         table = table.copy()
         where = "scenario.population"
         if len(table) == 0:
@@ -313,8 +313,8 @@ def _fill_defaults(t: pd.DataFrame, spec: FilePopulation) -> pd.DataFrame:
         elif "clv_true" in t:
             t["clv_est"] = t["clv_true"]
         else:
-            raise ConfigError(f"population.path = {spec.path!r}: needs clv_est or annual_revenue "
-                              "(map yours with population.columns.clv_est=<name>)")
+            raise ConfigError(f"scenario.population.path = {spec.path!r}: needs clv_est or annual_revenue "
+                              "(map yours with +scenario.population.columns.clv_est=<name>)")
     if "annual_revenue" not in t:
         t["annual_revenue"] = t["clv_est"] / spec.horizon_years
     for truth, est in (("churn_prob_true", "churn_prob_est"), ("clv_true", "clv_est")):

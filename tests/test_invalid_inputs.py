@@ -298,8 +298,12 @@ FILES = [
     pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,annual_revenue\nc1,100\nc1,50\n").build(),
                  r"population\.customer_id = 'c1': duplicated; customer ids must be unique", id="duplicate-ids"),
     pytest.param(lambda tmp: population(tmp, "c.csv", "id,annual_revenue\nc1,100\nc2,50\n").build(),
-                 r"population\.path = '.*c\.csv': no customer_id column; map yours with population\.columns\.customer_id=",
-                 id="no-customer-id-column"),
+                 r"^scenario\.population\.path = '.*c\.csv': no customer_id column; map yours with "
+                 r"\+scenario\.population\.columns\.customer_id=", id="no-customer-id-column"),
+    # found by tests/test_properties.py: these two messages lacked the 'scenario.' of the config path
+    pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,segment\nc1,A\n").build(),
+                 r"^scenario\.population\.path = '.*c\.csv': needs clv_est or annual_revenue \(map yours with "
+                 r"\+scenario\.population\.columns\.clv_est=", id="no-clv-and-no-revenue"),
     pytest.param(lambda tmp: population(tmp, "c.csv", "").build(),
                  r"population\.path = '.*c\.csv': cannot be read as csv \(EmptyDataError",
                  id="empty-file"),
