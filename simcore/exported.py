@@ -158,7 +158,11 @@ def _pairs(d: Path, population: Population, action_ids: tuple[str, ...]) -> tupl
         i = int(np.flatnonzero(twice)[0])
         raise ConfigError(f"{where}: the pair ({pairs['customer_id'].iloc[i]!r}, {pairs['action_id'].iloc[i]!r}) "
                           "is listed twice; each eligible pair once")
-    validate_numbers(pairs, where, [c for c in ("effect_true", "cost", "uplift", "gain") if c in pairs.columns])
+    # est_value too (a net value: any sign): a text cell would otherwise reach the comparison below
+    numeric = [c for c in ("effect_true", "cost", "uplift", "gain", "est_value") if c in pairs.columns]
+    validate_numbers(pairs, where, numeric, signed=("est_value",))
+    for column in numeric:  # numbers written as text ('0.15') are numbers from here on
+        pairs[column] = pd.to_numeric(pairs[column]).astype(float)
     effect = pairs["effect_true"].to_numpy(float)
     if (effect > 1).any():
         i = int(np.flatnonzero(effect > 1)[0])

@@ -76,9 +76,10 @@ def validate_table(table: pd.DataFrame, where: str, columns: Mapping[str, str] |
 
 
 def validate_numbers(table: pd.DataFrame, where: str, columns: Iterable[str],
-                     names: Mapping[str, str] | None = None) -> None:
-    """Each given column numeric, finite (no NaN) and >= 0; probabilities in [0, 1]."""
-    names = names or {}
+                     names: Mapping[str, str] | None = None, signed: Iterable[str] = ()) -> None:
+    """Each given column numeric, finite (no NaN) and >= 0 (any sign for those in ``signed``, e.g. a net
+    value); probabilities in [0, 1]."""
+    names, signed = names or {}, set(signed)
     for col in columns:
         label = f"{col} (column {names[col]!r})" if col in names else col
         raw = table[col]
@@ -89,6 +90,8 @@ def validate_numbers(table: pd.DataFrame, where: str, columns: Iterable[str],
             raise ConfigError(
                 f"{where}.{label} = {show(raw.iloc[i])} (customer {show(table['customer_id'].iloc[i])}): "
                 "must be a finite number (NaN and text are not allowed)")
+        if col in signed:
+            continue
         hi = 1.0 if col in PROBABILITY_COLUMNS else None
         outside = (values < 0.0) | ((values > hi) if hi is not None else False)
         if outside.any():
