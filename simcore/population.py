@@ -206,6 +206,13 @@ class SyntheticPopulation:
         check_scalar(self.horizon_years, "horizon_years", float, 0.0, min_inclusive=False)
         check_share(self.high_risk_threshold, "high_risk_threshold")
         check_instance(self.estimate_error, "estimate_error", EstimateError)
+        # the split is deterministic: a declared segment left empty is the size's fault, so say so here
+        # (later, a catalog rule or a floor naming it would fail as if the segment name were a typo)
+        counts = _allocate(self.n_customers, np.array([s.share for s in self.segments]))
+        empty = [s for s, n in zip(self.segments, counts) if s.share > 0 and n == 0]
+        if empty:
+            raise ConfigError(f"n_customers = {self.n_customers}: too few for the segments; {empty[0].name!r} "
+                              f"(share {empty[0].share:g}) gets no customer; use more customers")
 
     def build(self, rng: np.random.Generator) -> Population:
         counts = _allocate(self.n_customers, np.array([s.share for s in self.segments]))

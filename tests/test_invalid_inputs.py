@@ -157,6 +157,11 @@ HYDRA = [
                  id="catalog-action-1-negative-cost"),
     pytest.param(["scenario.population.n_customers=0"], r"scenario\.population\.n_customers = 0: must be >= 1",
                  id="population-zero-customers"),
+    # found by tests/test_properties.py: the empty segment was reported as a typo in the catalog
+    # (scenario.catalog.actions[2].segments = ['Family', 'Student']: not in the population)
+    pytest.param(["scenario.population.n_customers=3"],
+                 r"^scenario\.population\.n_customers = 3: too few for the segments; 'Student' \(share 0\.15\) gets "
+                 r"no customer; use more customers$", id="population-segment-left-empty"),
     pytest.param(["strategies=[nope]"],
                  r"strategies\[0\] = 'nope': unknown strategy; available: do_nothing, .*milp", id="unknown-strategy"),
     pytest.param(["seed=-1"], r"seed = -1: must be >= 0", id="seed-negative"),
