@@ -276,9 +276,12 @@ class FilePopulation:
             raise ConfigError("path = None: give your customer table, e.g. scenario.population.path=customers.csv")
         check_name(self.path, "path")
         object.__setattr__(self, "columns", check_mapping(self.columns, "columns"))
-        for ours in self.columns:
+        for ours, theirs in self.columns.items():
             if ours not in COLUMNS[:-2]:
                 raise ConfigError(f"columns.{ours}: unknown column; allowed: {', '.join(COLUMNS[:-2])}")
+            if not isinstance(theirs, str) or not theirs:  # Hydra reads clv_est:123 as a number
+                raise ConfigError(f"columns.{ours} = {theirs!r}: must be the file's column name as text "
+                                  "(quote a numeric name: '123')")
         check_share(self.default_churn_prob, "default_churn_prob")
         check_name(self.default_segment, "default_segment")
         check_scalar(self.horizon_years, "horizon_years", float, 0.0, min_inclusive=False)
@@ -287,16 +290,17 @@ class FilePopulation:
     def build(self, rng: np.random.Generator | None = None) -> Population:
         ids = (self.columns.get("customer_id", "customer_id"), self.columns.get("segment", "segment"))
         raw = read_table(Path(self.path), "scenario.population.path", text=ids)
-        rename = {theirs: ours for ours, theirs in self.columns.items()}
-        absent = [theirs for theirs in rename if theirs not in raw.columns]
+        absent = [theirs for theirs in dict.fromkeys(self.columns.values()) if theirs not in raw.columns]
         if absent:
             raise ConfigError(f"scenario.population.columns: column(s) {', '.join(map(repr, absent))} not in "
                               f"{self.path}; the file has {', '.join(map(repr, raw.columns))}")
-        table = raw.rename(columns=rename)
+        # each of our columns from the file's column mapped to it, else from the one of the same name; not a
+        # rename: several of ours may share a file column, and a mapping wins over a same-named column
+        source = {ours: self.columns.get(ours, ours) for ours in COLUMNS[:-2]}
+        table = pd.DataFrame({ours: raw[theirs] for ours, theirs in source.items() if theirs in raw.columns})
         if "customer_id" not in table.columns:
             raise ConfigError(f"scenario.population.path = {self.path!r}: no customer_id column; map yours with "
                               "+scenario.population.columns.customer_id=<name>")
-        table = table.copy()
         where = "scenario.population"
         if len(table) == 0:
             raise ConfigError(f"{where}.path = {self.path!r}: the file has no customers (0 rows)")

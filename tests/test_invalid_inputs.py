@@ -277,6 +277,10 @@ FILES = [
                                         {"churn_prob_est": "churn_score"}).build(),
                  r"population\.columns: column\(s\) 'churn_score' not in .*c\.csv; "
                  r"the file has 'customer_id', 'churn', 'revenue'", id="mapped-column-absent"),
+    # found with tests/test_properties.py: Hydra reads clv_est:123 as a number, which matched no column
+    pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,123\nc1,100\n", {"clv_est": 123}).build(),
+                 r"columns\.clv_est = 123: must be the file's column name as text \(quote a numeric name: '123'\)",
+                 id="numeric-column-name"),
     pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,churn_prob_true,annual_revenue\n"
                                                       "c1,,100\nc2,0.5,50\n").build(),
                  r"population\.churn_prob_true = .*nan.* \(customer 'c1'\): must be a finite number",
