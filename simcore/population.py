@@ -20,9 +20,11 @@ value_tier             high / mid / low, from clv_est tertiles
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -360,11 +362,20 @@ def read_table(path: Path, name: str, text: tuple[str, ...] = ()) -> pd.DataFram
         raise ConfigError(f"{name} = {str(path)!r}: must end in .csv or .parquet")
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype={c: str for c in text}, keep_default_na=False, na_values=[""])
+            # index_col=False: when the rows have one field more than the header, pandas would take the
+            # first column as the index and read every value one column left; with it, a trailing comma
+            # is dropped and a stray value is a ParserWarning, which we make an error
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                return pd.read_csv(path, dtype={c: str for c in text}, keep_default_na=False, na_values=[""],
+                                   index_col=False)
         table = pd.read_parquet(path)
         for column in (c for c in text if c in table.columns):
             table[column] = table[column].astype(str).where(table[column].notna(), None)
         return table
+    except pd.errors.ParserWarning:
+        raise ConfigError(f"{name} = {str(path)!r}: a row has more fields than the header has names; every row "
+                          "needs one field per column") from None
     except Exception as err:  # noqa: BLE001 - empty, corrupt or unreadable: the user's file, not our bug
         raise ConfigError(f"{name} = {str(path)!r}: cannot be read as {suffix[1:]} "
                           f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'empty'})") from None

@@ -313,6 +313,11 @@ FILES = [
     pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,segment\nc1,A\n").build(),
                  r"^scenario\.population\.path = '.*c\.csv': needs clv_est or annual_revenue \(map yours with "
                  r"\+scenario\.population\.columns\.clv_est=", id="no-clv-and-no-revenue"),
+    # found with tests/test_properties.py: with one field more per row than the header, pandas took the ids
+    # as the index and read every value one column left (ids '100', '200' and clv 5, 6), silently
+    pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,clv_est\na,100,5\nb,200,6\n").build(),
+                 r"^scenario\.population\.path = '.*c\.csv': a row has more fields than the header has names",
+                 id="rows-longer-than-header"),
     pytest.param(lambda tmp: population(tmp, "c.csv", "").build(),
                  r"population\.path = '.*c\.csv': cannot be read as csv \(EmptyDataError",
                  id="empty-file"),
