@@ -311,11 +311,12 @@ def table_verdict(given: dict[str, list[str]]) -> str:
     return EITHER if any(x > 1e200 for xs in numbers.values() for x in xs) else RUN
 
 
-def write_csv(path: Path, table: Table) -> None:
+def write_csv(path: Path, table: Table, extra: str | None = None) -> None:
+    """``extra``: a field added to every row but not to the header."""
     with open(path, "w", newline="") as f:
         out = csv.writer(f)
         out.writerow(list(table.file))
-        out.writerows(zip(*table.file.values()))
+        out.writerows([*row, extra] if extra is not None else row for row in zip(*table.file.values()))
 
 
 def write_parquet(path: Path, table: Table) -> None:
