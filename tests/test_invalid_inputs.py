@@ -16,6 +16,7 @@ from benchmarks.run import run
 from simcore.build import build
 from simcore.catalog import Action, Catalog
 from simcore.constraints import ActionCap, Budget, ChannelCapacity, ConstraintSet, CoverageFloor, FairnessFloor, SaturationCap
+from simcore.effects import EffectModel
 from simcore.errors import ConfigError, RetentionBenchError
 from simcore.evaluate import EvaluationSettings
 from simcore.population import EstimateError, FilePopulation, SegmentSpec, SyntheticPopulation
@@ -78,6 +79,9 @@ DIRECT = [
                  r"segments = \['A', 'A'\]: segment names must be unique", id="population-duplicate-segments"),
     pytest.param(lambda: EstimateError(churn_noise=-0.5), r"churn_noise = -0\.5: must be >= 0",
                  id="estimate-error-negative-noise"),
+    # found by tests/test_properties.py: 1e200 overflowed the Gamma's shape (OverflowError)
+    pytest.param(lambda: EffectModel(heterogeneity_sd=1e200), r"heterogeneity_sd = 1e\+200: must be <= 100",
+                 id="effects-heterogeneity-huge"),
     # constraints
     pytest.param(lambda: Budget(limit=-1), r"limit = -1: must be >= 0", id="constraints-negative-budget"),
     pytest.param(lambda: FairnessFloor(min_share=1.5), r"min_share = 1\.5: must be <= 1",

@@ -32,6 +32,7 @@ from hypothesis import event, example, given, note, settings
 from hypothesis import strategies as st
 
 from benchmarks.run import composition_error, run
+from simcore.effects import EffectModel
 from simcore.errors import ConfigError
 from simcore.exported import ScenarioDir
 from simcore.results import Status
@@ -147,10 +148,19 @@ def outcome(overrides: list[str], expected: str, root: Path) -> str:
 
 @settings(CI, max_examples=50)
 @given(configs())
+@example((["scenario=playlistpro", "strategies=[do_nothing]", "scenario.population.n_customers=4",  # was a
+           "evaluation.replications=1", "scenario.effects.heterogeneity_sd=7.355163773728363e-264"], RUN))  # ZeroDivisionError
 def test_a_drawn_config_runs_correctly_or_fails_in_one_line(case):
     overrides, expected = case
     with tempfile.TemporaryDirectory(prefix="props-") as tmp:
         outcome([o.replace("{tmp}", tmp) for o in overrides], expected, Path(tmp))
+
+
+@pytest.mark.parametrize("sd", [1e-9, 1e-155, 7.4e-264])
+def test_a_negligible_heterogeneity_is_none(sd):
+    """Near 1e-155 numpy's Gamma(1/sd^2, sd^2) gave h = inf, silently making every true effect 1."""
+    uplift = np.array([0.0, 0.02, 0.35, 1.0])
+    assert (EffectModel(heterogeneity_sd=sd).true_effect(uplift, np.random.default_rng(0)) == uplift).all()
 
 
 # ------------------------------------------------------------------------------------------------
