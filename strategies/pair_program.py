@@ -131,6 +131,24 @@ def _compile(prog: PairProgram, relax: bool) -> _Compiled:
     return out
 
 
+def _check_magnitudes(prog: PairProgram, options: HighsOptions, what: str) -> None:
+    """HiGHS treats an objective coefficient from ``infinite_cost`` (1e20) up as infinite and refuses
+    matrix values from ``large_matrix_value`` (1e15) up; CVXPY then fails with a message that says
+    nothing about the input. Say which input is too large instead."""
+    cost_limit = float(options.get("infinite_cost", 1e20))
+    value = float(np.abs(prog.value).max(initial=0.0))
+    if value >= cost_limit:
+        raise SolverError(f"{what}: a pair's estimated value is ${value:.3g}, beyond what HiGHS can optimize "
+                          f"(its infinite_cost, {cost_limit:.0e}); check the CLV, revenue_gain and cost inputs, or "
+                          "state money in thousands")
+    matrix_limit = float(options.get("large_matrix_value", 1e15))
+    coefficient = float(np.abs(prog.A.data).max(initial=0.0))
+    if coefficient >= matrix_limit:
+        raise SolverError(f"{what}: a constraint coefficient (a pair's cost in a budget row) is {coefficient:.3g}, "
+                          f"beyond what HiGHS accepts (its large_matrix_value, {matrix_limit:.0e}); check the "
+                          "cost inputs, or state money in thousands")
+
+
 def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: str = "milp") -> PairSolution:
     """Solve with HiGHS; ``what`` names the caller in errors. Raises SolverError when HiGHS fails or
     stops at a limit before finding any feasible plan."""
@@ -141,6 +159,7 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
             return PairSolution("infeasible", None, -np.inf, -np.inf, None, time.perf_counter() - start)
         return PairSolution("optimal", np.zeros(0), 0.0, 0.0, np.zeros(len(prog.rhs)) if relax else None,
                             time.perf_counter() - start)
+    _check_magnitudes(prog, options, what)
     key = prog.key(relax)
     compiled = _CACHE.pop(key, None)
     warm = compiled is not None
@@ -163,6 +182,10 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
             compiled.problem.solve(solver=cp.HIGHS, warm_start=warm and not relax, **options)
     except cp.error.SolverError as err:
         raise SolverError(f"{what}: HiGHS failed: {err}") from err
+    except ValueError as err:  # CVXPY, on a HiGHS status it cannot read a solution from
+        if "Cannot unpack invalid solution" not in str(err):
+            raise
+        raise SolverError(f"{what}: HiGHS ended without a usable solution (model status unknown)") from err
     seconds = time.perf_counter() - start
     status = compiled.problem.status
     if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE, "infeasible_or_unbounded"):
