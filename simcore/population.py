@@ -134,7 +134,9 @@ class EstimateError:
     def __post_init__(self) -> None:
         check_scalar(self.churn_noise, "churn_noise", float, 0.0)
         check_scalar(self.churn_bias, "churn_bias", float)
-        check_scalar(self.clv_noise, "clv_noise", float, 0.0)
+        # clv_noise is the sd of log CLV: at 10 an estimate is off by a factor of e^10 (22,000) at one sd;
+        # past ~1e154 clv_noise**2 overflows (OverflowError), and past ~40 every estimate underflows to 0
+        check_scalar(self.clv_noise, "clv_noise", float, 0.0, 10.0)
         check_scalar(self.clv_bias, "clv_bias", float, 0.0, min_inclusive=False)
 
     def apply(self, churn_true: np.ndarray, clv_true: np.ndarray, rng: np.random.Generator

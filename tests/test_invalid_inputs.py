@@ -79,6 +79,9 @@ DIRECT = [
                  r"segments = \['A', 'A'\]: segment names must be unique", id="population-duplicate-segments"),
     pytest.param(lambda: EstimateError(churn_noise=-0.5), r"churn_noise = -0\.5: must be >= 0",
                  id="estimate-error-negative-noise"),
+    # found with tests/test_properties.py: clv_noise**2 overflowed (OverflowError)
+    pytest.param(lambda: EstimateError(clv_noise=1e300), r"clv_noise = 1e\+300: must be <= 10",
+                 id="estimate-error-clv-noise-huge"),
     # found by tests/test_properties.py: 1e200 overflowed the Gamma's shape (OverflowError)
     pytest.param(lambda: EffectModel(heterogeneity_sd=1e200), r"heterogeneity_sd = 1e\+200: must be <= 100",
                  id="effects-heterogeneity-huge"),
