@@ -85,8 +85,9 @@ class Milp(Strategy):
         gap = relative_gap(sol.objective, sol.bound)
         limited = sol.status == "stopped_at_limit"
         report = SolverReport(sol.status, sol.objective, sol.bound, gap, time.perf_counter() - start, limited)
+        proven = f"proven gap {gap:.2e}" if np.isfinite(gap) else "no bound proven yet"
         note = (f"stopped at a solver limit (time_limit={self.time_limit:g} s or a highs_options limit): "
-                f"best plan found, proven gap {gap:.2e}") if limited else ""
+                f"best plan found, {proven}") if limited else ""
         return Plan(action, solver=report, note=note)
 
     def _empty(self, view: ScenarioView, start: float) -> Plan:

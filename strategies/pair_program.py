@@ -195,8 +195,9 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
     has_solution = x is not None and (relax or getattr(info, "primal_solution_status", 2) == 2)
     if not has_solution:
         if status == cp.USER_LIMIT:
-            raise SolverError(f"{what}: a solver limit (time_limit={options.get('time_limit')}) was reached "
-                              "before any feasible plan was found; raise it, or use the lagrangian strategy")
+            raise SolverError(f"{what}: a solver limit (time_limit={options.get('time_limit')} s or a highs_options "
+                              "limit) was reached before any feasible plan was found; raise it, or use the "
+                              "lagrangian strategy")
         raise SolverError(f"{what}: HiGHS ended with status {status!r} and no plan")
     x = np.asarray(x, dtype=float)
     if relax:
@@ -212,8 +213,10 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
     objective = float(prog.value @ x)
     # CVXPY hands HiGHS min(-value); HiGHS's dual bound of that is minus our upper bound
     dual_bound = getattr(info, "mip_dual_bound", np.nan)
-    bound = -float(dual_bound) if np.isfinite(dual_bound) else objective
     limited = status == cp.USER_LIMIT
+    # no finite dual bound: proven optimal, the plan is its own bound; stopped at a limit before HiGHS
+    # proved any bound, there is none (inf), never the plan's own value (a "proven gap" of 0)
+    bound = -float(dual_bound) if np.isfinite(dual_bound) else np.inf if limited else objective
     return PairSolution("stopped_at_limit" if limited else "optimal", x, objective, max(bound, objective),
                         None, seconds)
 
