@@ -214,10 +214,22 @@ def configs(draw) -> tuple[list[str], str]:
     fields += [(f"strategy.{s}.{f}", kind, ERROR if s in chosen else EITHER) for s, f, kind in STRATEGY_FIELDS]
     for key, kind, bad in draw(st.lists(st.sampled_from(fields), max_size=3, unique=True)):
         muts.append(draw(field_mut(key, kind, bad)))
+    if draw(st.integers(0, 4)) == 4:  # a limit that stops HiGHS before it proves a bound
+        muts.append(Mut("+strategy.milp.highs_options.mip_max_nodes=0", RUN))
     for name in draw(st.lists(st.sampled_from(["clv_top_n", "frequency_only"]), max_size=1)):
         action = draw(st.sampled_from([*w.actions, "nope", "null"]))  # unknown: not_applicable, a run
         muts.append(Mut(f"strategy.{name}.action={action}", RUN))
     muts += [draw(added(w, k)) for k in range(draw(st.integers(0, 2)))]
+    if draw(st.integers(0, 5)) == 5:  # a legal but extreme number: overflow must not reach a traceback or an error row
+        key = draw(st.sampled_from([
+            "scenario.population.segments.0.revenue_median", "scenario.population.segments.0.revenue_sigma",
+            "scenario.population.horizon_years", "scenario.population.estimate_error.clv_bias",
+            "scenario.population.estimate_error.churn_bias", "scenario.population.estimate_error.churn_noise",
+            "scenario.population.segments.0.frequency_mean", "scenario.catalog.actions.1.revenue_gain",
+            f"scenario.catalog.actions.{len(w.actions) - 1}.cost", "scenario.effects.heterogeneity_sd"]))
+        if key not in {m.text.split("=")[0] for m in muts}:  # the last override of a key wins
+            muts.append(Mut(f"{key}={draw(st.sampled_from(['1e15', '1e20', '1e100', '1e300', '1.7e308', '5e-324']))}",
+                            EITHER))
     if draw(st.integers(0, 4)) == 4:  # one draw in five (hypothesis favours 0): a mistake of another kind
         muts.append(draw(st.sampled_from([
             Mut("+scenario.population.foo=1", ERROR), Mut("+evaluation.foo=1", ERROR),
