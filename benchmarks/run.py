@@ -100,6 +100,8 @@ def composition_error(err: Exception) -> str:
     key = getattr(cause, "full_key", None)
     if isinstance(cause, ValidationError) and key:
         value = getattr(cause, "value", None)
+        if key.endswith("]") and value == {} and "Invalid type assigned" in str(cause):  # actions.9.cost=1
+            return f"{key}: no such item (the index is past the end of the list)"
         return f"{key} = {value!r}: {must_be(cause)}" if value is not None else f"{key}: {must_be(cause)}"
     if isinstance(cause, (ConfigAttributeError, ConfigKeyError)) and key:
         return f"{key}: no such config value (to add a new key write +{key}=...)"

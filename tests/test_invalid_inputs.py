@@ -241,6 +241,13 @@ CLI = [
                  id="unknown-key-at-composition"),
     pytest.param("strategy.milp.highs_options=5", "strategy.milp.highs_options = 5: must be a mapping",
                  id="milp-highs-options-not-mapping"),
+    # found with tests/test_properties.py: these read "... = {}: Invalid type assigned: dict is not a subclass
+    # of ActionSchema. value: {}" and "...: field '...' is not Optional"
+    pytest.param("scenario.catalog.actions.9.cost=1",
+                 "scenario.catalog.actions[9]: no such item (the index is past the end of the list)",
+                 id="list-index-past-the-end"),
+    pytest.param("scenario.population.estimate_error.clv_bias=null",
+                 "scenario.population.estimate_error.clv_bias: must not be null", id="null-for-a-number"),
     pytest.param("scenario=nope", "scenario=nope: no such scenario; available: clv_retail, ", id="unknown-scenario"),
     pytest.param("strategies=[nope]", "strategies[0] = 'nope': unknown strategy", id="unknown-strategy"),
     pytest.param("+strategy.milp.time_limt=5", "strategy.milp.time_limt: unknown field", id="milp-typo-field"),
