@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from simcore.build import build, check_plugins
-from simcore.checks import check_identifier
+from simcore.checks import check_identifier, prefix_errors
 from simcore.constraints import Constraint, ConstraintSet
 from simcore.errors import ConfigError
 from simcore.population import Population, derive_tiers, read_table, validate_numbers
@@ -111,8 +111,10 @@ class ScenarioDir:
         spec = _read_json(d / "constraints.json", ("spec",))["spec"]
         if not isinstance(spec, dict):
             raise ConfigError(f"{WHERE}/constraints.json.spec = {spec!r}: must be a mapping of constraints")
-        constraints = ConstraintSet({key: build(node, f"{WHERE}/constraints.json.spec.{key}", self.plugins,
-                                                expect=Constraint) for key, node in spec.items()})
+        built = {key: build(node, f"{WHERE}/constraints.json.spec.{key}", self.plugins, expect=Constraint)
+                 for key, node in spec.items()}
+        with prefix_errors(f"{WHERE}/constraints.json.spec"):
+            constraints = ConstraintSet(built)
         pairs, rows, cols = _pairs(d, population, catalog.ids)
         eligible = np.zeros((population.n, len(catalog.actions)), dtype=bool)
         eligible[rows, cols] = True

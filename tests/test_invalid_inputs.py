@@ -169,6 +169,14 @@ HYDRA = [
     pytest.param(["scenario.population.n_customers=3"],
                  r"^scenario\.population\.n_customers = 3: too few for the segments; 'Student' \(share 0\.15\) gets "
                  r"no customer; use more customers$", id="population-segment-left-empty"),
+    # found by tests/test_properties.py: these read 'scenario.extra = 5: ...' and 'scenario.budget, extra: ...'
+    # (the ConstraintSet's messages were prefixed with 'scenario.' only), and 'Incompatible value 'None' ...'
+    pytest.param(["+scenario.constraints.extra=5"], r"^scenario\.constraints\.extra = 5: must be a constraint",
+                 id="constraint-not-a-mapping"),
+    pytest.param(["+scenario.constraints.extra={_target_:simcore.constraints.Budget,limit:5}"],
+                 r"^scenario\.constraints\.budget, extra: more than one Budget", id="two-budgets"),
+    pytest.param(["scenario.constraints.budget.limit=null"],
+                 r"^scenario\.constraints\.budget\.limit = None: must not be null$", id="budget-null"),
     pytest.param(["strategies=[nope]"],
                  r"strategies\[0\] = 'nope': unknown strategy; available: do_nothing, .*milp", id="unknown-strategy"),
     pytest.param(["seed=-1"], r"seed = -1: must be >= 0", id="seed-negative"),
