@@ -117,6 +117,13 @@ def derive_tiers(table: pd.DataFrame, high_risk_threshold: float) -> pd.DataFram
     return table
 
 
+# Upper bounds that keep every drawn number finite: revenue <= 1e12 x e^(10 z), CLV <= that x 1000 years,
+# estimates <= that x 1e6 x e^(10 z). Past them a float overflowed and the error named a customer's
+# computed CLV ("clv_true = inf (customer 'C0000000')") instead of the parameter to lower.
+MAX_REVENUE, MAX_SIGMA, MAX_FREQUENCY, MAX_TENURE_MONTHS, MAX_HORIZON_YEARS = 1e12, 10.0, 1e6, 1e4, 1e3
+MAX_CLV_BIAS = 1e6
+
+
 @dataclass(frozen=True)
 class EstimateError:
     """How the models a strategy sees differ from the truth.
@@ -137,7 +144,7 @@ class EstimateError:
         # clv_noise is the sd of log CLV: at 10 an estimate is off by a factor of e^10 (22,000) at one sd;
         # past ~1e154 clv_noise**2 overflows (OverflowError), and past ~40 every estimate underflows to 0
         check_scalar(self.clv_noise, "clv_noise", float, 0.0, 10.0)
-        check_scalar(self.clv_bias, "clv_bias", float, 0.0, min_inclusive=False)
+        check_scalar(self.clv_bias, "clv_bias", float, 0.0, MAX_CLV_BIAS, min_inclusive=False)
 
     def apply(self, churn_true: np.ndarray, clv_true: np.ndarray, rng: np.random.Generator
               ) -> tuple[np.ndarray, np.ndarray]:
@@ -173,11 +180,11 @@ class SegmentSpec:
         check_share(self.share, "share")
         check_scalar(self.churn_mean, "churn_mean", float, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
         check_scalar(self.churn_concentration, "churn_concentration", float, 0.0, min_inclusive=False)
-        check_scalar(self.revenue_median, "revenue_median", float, 0.0)
-        check_scalar(self.revenue_sigma, "revenue_sigma", float, 0.0)
+        check_scalar(self.revenue_median, "revenue_median", float, 0.0, MAX_REVENUE)
+        check_scalar(self.revenue_sigma, "revenue_sigma", float, 0.0, MAX_SIGMA)
         check_scalar(self.engagement_mean, "engagement_mean", float, 0.0, 100.0)
-        check_scalar(self.frequency_mean, "frequency_mean", float, 0.0)
-        check_scalar(self.tenure_mean_months, "tenure_mean_months", float, 0.0)
+        check_scalar(self.frequency_mean, "frequency_mean", float, 0.0, MAX_FREQUENCY)
+        check_scalar(self.tenure_mean_months, "tenure_mean_months", float, 0.0, MAX_TENURE_MONTHS)
         check_scalar(self.upsell_mean, "upsell_mean", float, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
 
 
@@ -207,7 +214,7 @@ class SyntheticPopulation:
         total = sum(s.share for s in self.segments)
         if abs(total - 1.0) > 1e-6:
             raise ConfigError(f"segments[*].share sum = {total:g}: shares must sum to 1")
-        check_scalar(self.horizon_years, "horizon_years", float, 0.0, min_inclusive=False)
+        check_scalar(self.horizon_years, "horizon_years", float, 0.0, MAX_HORIZON_YEARS, min_inclusive=False)
         check_share(self.high_risk_threshold, "high_risk_threshold")
         check_instance(self.estimate_error, "estimate_error", EstimateError)
         # the split is deterministic: a declared segment left empty is the size's fault, so say so here
@@ -288,7 +295,7 @@ class FilePopulation:
                                   "(quote a numeric name: '123')")
         check_share(self.default_churn_prob, "default_churn_prob")
         check_name(self.default_segment, "default_segment")
-        check_scalar(self.horizon_years, "horizon_years", float, 0.0, min_inclusive=False)
+        check_scalar(self.horizon_years, "horizon_years", float, 0.0, MAX_HORIZON_YEARS, min_inclusive=False)
         check_share(self.high_risk_threshold, "high_risk_threshold")
 
     def build(self, rng: np.random.Generator | None = None) -> Population:

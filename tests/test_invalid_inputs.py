@@ -177,6 +177,15 @@ HYDRA = [
                  r"^scenario\.constraints\.budget, extra: more than one Budget", id="two-budgets"),
     pytest.param(["scenario.constraints.budget.limit=null"],
                  r"^scenario\.constraints\.budget\.limit = None: must not be null$", id="budget-null"),
+    # found by tests/test_properties.py: an overflowing parameter was reported as a customer's computed CLV
+    # ("scenario.population.clv_est = inf (customer 'C0000000')"), not as the parameter to lower
+    pytest.param(["scenario.population.estimate_error.clv_bias=1e308"],
+                 r"^scenario\.population\.estimate_error\.clv_bias = 1e\+308: must be <= 1e\+06$", id="clv-bias-huge"),
+    pytest.param(["scenario.population.segments.0.revenue_median=1e308"],
+                 r"^scenario\.population\.segments\[0\]\.revenue_median = 1e\+308: must be <= 1e\+12$",
+                 id="revenue-median-huge"),
+    pytest.param(["scenario.population.horizon_years=1e308"],
+                 r"^scenario\.population\.horizon_years = 1e\+308: must be <= 1000$", id="horizon-huge"),
     pytest.param(["strategies=[nope]"],
                  r"strategies\[0\] = 'nope': unknown strategy; available: do_nothing, .*milp", id="unknown-strategy"),
     pytest.param(["seed=-1"], r"seed = -1: must be >= 0", id="seed-negative"),
