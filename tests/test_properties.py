@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -30,6 +31,7 @@ import pytest
 from hydra.errors import ConfigCompositionException, OverrideParseException
 from hypothesis import event, example, given, note, settings
 from hypothesis import strategies as st
+from omegaconf import OmegaConf
 
 from benchmarks.run import composition_error, run
 from simcore.effects import EffectModel
@@ -64,6 +66,17 @@ def names_key(message: str, overrides: list[str]) -> bool:
     return bool(head) and any(head == k or head.startswith(k + ".") or k.startswith(head + ".") for k in keys)
 
 
+def names_path(message: str, cfg, overrides: list[str]) -> bool:
+    """The message starts with a path the config has (scenario.catalog.actions[2].segments) or one the
+    user wrote (a typo: strategy.milp.time_limt), not the name of a computed column."""
+    head = re.split(r"[ =:,]", message, maxsplit=1)[0]
+    dotted = head.replace("[", ".").replace("]", "")
+    return names_key(head, overrides) or OmegaConf.select(cfg, dotted, default=_ABSENT) is not _ABSENT
+
+
+_ABSENT = object()
+
+
 def attempt(overrides: list[str], run_dir: Path) -> tuple[str, object]:
     """('composition', message), ('config', message) or ('run', results table). Anything else raises."""
     try:
@@ -77,6 +90,7 @@ def attempt(overrides: list[str], run_dir: Path) -> tuple[str, object]:
         return "run", run(cfg, run_dir)
     except ConfigError as err:
         one_line(str(err))
+        assert names_path(str(err), cfg, overrides), f"names no config path: {err}"
         return "config", str(err)
 
 
