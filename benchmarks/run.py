@@ -20,7 +20,7 @@ from omegaconf import DictConfig
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
 from benchmarks import schemas
-from benchmarks.config import build_section, selected_strategies, strategy_params
+from benchmarks.config import build_section, check_top_level, selected_strategies, strategy_params
 from benchmarks.pipeline import run_strategy
 from benchmarks.outputs import comparison_table, write_run
 from benchmarks.sweep import run_sweep
@@ -35,6 +35,7 @@ log = logging.getLogger("retention-bench")
 
 
 def run(cfg: DictConfig, run_dir: Path) -> pd.DataFrame:
+    check_top_level(cfg)
     seed = check_seed(cfg.seed)
     spec = build_section(cfg, "scenario")
     settings = build_section(cfg, "evaluation")
@@ -69,6 +70,7 @@ def run(cfg: DictConfig, run_dir: Path) -> pd.DataFrame:
 def _job(cfg: DictConfig) -> None:
     try:
         run_dir = Path(HydraConfig.get().runtime.output_dir)
+        check_top_level(cfg)
         if cfg.get("sweep") is not None:
             run_sweep(cfg, run_dir)
         else:

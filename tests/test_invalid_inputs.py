@@ -186,6 +186,9 @@ HYDRA = [
                  id="revenue-median-huge"),
     pytest.param(["scenario.population.horizon_years=1e308"],
                  r"^scenario\.population\.horizon_years = 1e\+308: must be <= 1000$", id="horizon-huge"),
+    # found by tests/test_properties.py: ran silently with the default seed
+    pytest.param(["+seeed=5"], r"^seeed: unknown top-level key; allowed: evaluation, plugins, report, scenario, seed, ",
+                 id="unknown-top-level-key"),
     pytest.param(["strategies=[nope]"],
                  r"strategies\[0\] = 'nope': unknown strategy; available: do_nothing, .*milp", id="unknown-strategy"),
     pytest.param(["seed=-1"], r"seed = -1: must be >= 0", id="seed-negative"),
