@@ -161,7 +161,7 @@ def outcome(overrides: list[str], expected: str, root: Path) -> str:
 # 1. configs
 # ------------------------------------------------------------------------------------------------
 
-@settings(CI, max_examples=50)
+@settings(CI, max_examples=40)
 @given(configs())
 @example((["scenario=playlistpro", "strategies=[do_nothing]", "scenario.population.n_customers=4",  # was a
            "evaluation.replications=1", "scenario.effects.heterogeneity_sd=7.355163773728363e-264"], RUN))  # ZeroDivisionError
@@ -224,7 +224,7 @@ SHARED = Table({"id": ["a", "b"], "v": ["100", "200"]}, frozenset({"v"}), {"cust
                                         "annual_revenue": ["100", "200"]}, RUN)
 
 
-@settings(CI, max_examples=40)
+@settings(CI, max_examples=30)
 @given(customer_tables(), st.sampled_from([None, None, None, "", "5"]))
 @example(LEADING_ZEROS, None)
 @example(SHADOWED, None)
@@ -239,14 +239,14 @@ def test_a_drawn_csv_runs_correctly_or_fails_in_one_line(table, extra):
     file_property(table, ".csv", lambda path, t: write_csv(path, t, extra))
 
 
-@settings(CI, max_examples=25)
+@settings(CI, max_examples=15)
 @given(customer_tables())
 @example(SHADOWED)
 def test_a_drawn_parquet_runs_correctly_or_fails_in_one_line(table):
     file_property(table, ".parquet", write_parquet)
 
 
-@settings(CI, max_examples=20)
+@settings(CI, max_examples=10)
 @given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=4))
 def test_a_corrupted_parquet_runs_correctly_or_fails_in_one_line(edits):
     with tempfile.TemporaryDirectory(prefix="props-") as tmp:
@@ -271,7 +271,7 @@ def exported(tmp_path_factory) -> Path:
 
 
 
-@settings(CI, max_examples=60)
+@settings(CI, max_examples=40)
 @given(pair_edits())
 @example(edit=("cost", 0, 0.0, True, True))  # was a ValueError: a text cost formatted with ':g'
 @example(edit=("est_value", 0, "abc", True, True))  # was a ValueError: text in est_value to float
