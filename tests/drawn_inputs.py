@@ -8,6 +8,7 @@ Valid values are drawn more often than invalid ones, so a good share of draws re
 from __future__ import annotations
 
 import csv
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
+from omegaconf import OmegaConf
+
+from benchmarks.config import compose
+from simcore.build import build
+from simcore.errors import ConfigError
 
 RUN, ERROR, EITHER = "run", "error", "either"
 FAST = ("do_nothing", "treat_everyone", "random", "frequency_only", "clv_top_n", "milp")
@@ -23,33 +29,59 @@ CHANNELS = ("email", "in_app", "push", "sms", "call", "mail", "sales")
 
 @dataclass(frozen=True)
 class World:
-    """What the tests need to know about a scenario preset to tell a valid override from an invalid one.
+    """What the tests need to know about a scenario preset to tell a valid override from an invalid one,
+    read from the preset itself (others edit conf/).
 
-    constraints: key -> (field, value kind, row family); a row family appears once per scenario
-    (two MaxContacts, two SaturationCaps or two Budgets conflict). min_customers: the fewest
-    customers that give every declared segment a member (fewer is an error)."""
+    constraints: key -> (field, value kind, row family) for the kinds whose one number the draws set; a
+    row family appears once per scenario (two MaxContacts, two SaturationCaps or two Budgets conflict).
+    families: every constraint's row family. min_customers: the fewest customers that give every
+    declared segment a member (fewer is an error)."""
 
     name: str
     actions: tuple[str, ...]
     none_action: int | None
+    inert: tuple[bool, ...]  # per action: no cost and no effect (it may become channel 'none')
     segments: tuple[tuple[str, float], ...]
     constraints: dict[str, tuple[str, str, str]]
+    families: dict[str, str]
     min_customers: int
 
 
-WORLDS = (
-    World("playlistpro", ("no_action", "personalized_email", "discount_20", "playlist_digest", "win_back_email",
-                          "free_month", "premium_trial", "push_reminder"), 0,
-          (("Premium", 0.35), ("Free", 0.30), ("Family", 0.20), ("Student", 0.15)),
-          {"budget": ("limit", "money", "budget"), "email_capacity": ("limit", "count", "capacity[email]"),
-           "push_in_app_capacity": ("limit", "count", "capacity[push+in_app]"),
-           "high_risk": ("min_share", "share", "high_risk"), "premium": ("min_share", "share", "premium"),
-           "saturation": ("max_share", "share", "saturation"), "fairness": ("min_share", "share", "fairness")}, 4),
-    World("nba_engine", ("account_call", "discount_email", "upsell"), None,
-          (("Enterprise", 0.2), ("MidMarket", 0.5), ("SMB", 0.3)),
-          {"budget": ("limit", "money", "budget"), "call_capacity": ("limit", "count", "capacity[call]"),
-           "max_contacts": ("limit", "count", "max_contacts")}, 3),
-)
+KINDS = {"Budget": ("limit", "money", "budget"), "MaxContacts": ("limit", "count", "max_contacts"),
+         "SaturationCap": ("max_share", "share", "saturation"), "FairnessFloor": ("min_share", "share", "fairness"),
+         "CoverageFloor": ("min_share", "share", None), "ChannelCapacity": ("limit", "count", "capacity")}
+
+
+def world(name: str) -> World:
+    cfg = compose("tracking=off", f"scenario={name}").scenario
+    actions = cfg.catalog.actions
+    constraints, families = {}, {}
+    for key, node in cfg.constraints.items():
+        field, kind, family = KINDS.get(node._target_.rsplit(".", 1)[1], (None, None, None))
+        if family == "capacity":
+            family = f"capacity[{'+'.join(node.channels)}]"
+        families[key] = family or key
+        if field is not None:
+            constraints[key] = (field, kind, families[key])
+    population = OmegaConf.to_container(cfg.population)
+    min_customers = next(n for n in range(1, 1000) if _builds({**population, "n_customers": n}))
+    none = next((i for i, a in enumerate(actions) if a.channel == "none"), None)
+    inert = tuple(not (a.cost or a.revenue_share or a.uplift or a.revenue_gain) for a in actions)
+    segments = tuple((s.name, s.share) for s in cfg.population.segments)
+    return World(name, tuple(a.id for a in actions), none, inert, segments, constraints, families, min_customers)
+
+
+def _builds(population: dict) -> bool:
+    try:
+        build(population, "scenario.population")
+        return True
+    except ConfigError:
+        return False
+
+
+@functools.cache
+def worlds() -> tuple[World, ...]:
+    return world("playlistpro"), world("nba_engine")
 
 
 def fmt(x: float | int) -> str:
@@ -108,9 +140,9 @@ def catalog_mut(draw, w: World) -> Mut:
     none = i == w.none_action
     if i == len(w.actions):
         return Mut(f"{key}=1", ERROR)
-    if field == "channel":  # a contact action cannot become 'none' (it has a cost or an effect)
-        text, ok = draw(mostly(st.sampled_from(CHANNELS + (("none",) if none else ())),
-                               st.sampled_from(["fax", "5", "''"] + ([] if none else ["none"]))))
+    if field == "channel":  # an action with a cost or an effect cannot become 'none'
+        text, ok = draw(mostly(st.sampled_from(CHANNELS + (("none",) if w.inert[i] else ())),
+                               st.sampled_from(["fax", "5", "''"] + ([] if w.inert[i] else ["none"]))))
     elif field == "segments":  # [] is nobody: legal, if odd
         text = draw(st.sampled_from([f"[{w.segments[0][0]}]", f"[{','.join(s for s, _ in w.segments)}]", "null",
                                      "[Nope]", "[]", "5", "['']"]))
@@ -134,7 +166,8 @@ def population_mut(draw, w: World) -> Mut:
         if kind == "churn_mean":
             return draw(field_mut(key, "open_share"))
         orig = w.segments[j][1]  # shares must still sum to 1: only the same value is valid
-        text = draw(mostly(st.just(fmt(orig)), st.one_of(st.sampled_from([0.0, 1.0, 0.5, orig + 0.1]).map(fmt), BAD)))[0]
+        other = st.one_of(st.sampled_from([0.0, 1.0, 0.5, orig + 0.1]).map(fmt), BAD)
+        text = draw(mostly(st.just(fmt(orig)), other))[0]
         same = text not in ("nan", "'nan'") and _number(text) is not None and abs(_number(text) - orig) < 1e-9
         return Mut(f"{key}={text}", RUN if same else ERROR)
     key = f"scenario.population.{'estimate_error.' if kind != 'high_risk_threshold' else ''}{kind}"
@@ -162,7 +195,8 @@ ADDED_BAD = [
     "{_target_:simcore.catalog.Action,id:x}", "{_target_:simcore.constraints.MaxContacts,limit:5,foo:1}",
     "{_target_:simcore.constraints.MaxContacts}", "5", "{limit:5}", "[1,2]",
     "{_target_:simcore.constraints.CoverageFloor,segments:[Nope],min_share:0.1}",
-    "{_target_:simcore.constraints.MaxContacts,limit:5,_args_:[1]}", "{_target_:simcore.constraints.Budget,limit:5,a:1}",
+    "{_target_:simcore.constraints.MaxContacts,limit:5,_args_:[1]}",
+    "{_target_:simcore.constraints.Budget,limit:5,a:1}",
 ]
 
 
@@ -186,7 +220,7 @@ def added(draw, w: World, k: int) -> Mut:
 @st.composite
 def configs(draw) -> tuple[list[str], str]:
     """(overrides, expected outcome) for the main job on a small world."""
-    w = draw(st.sampled_from(WORLDS))
+    w = draw(st.sampled_from(worlds()))
     chosen = draw(st.lists(st.sampled_from(FAST), min_size=1, max_size=4, unique=True))
     muts = [Mut(f"scenario={w.name}", RUN), Mut(f"strategies=[{','.join(chosen)}]", RUN)]
     n, ok = draw(mostly(st.integers(w.min_customers, 60).map(fmt),
@@ -199,10 +233,11 @@ def configs(draw) -> tuple[list[str], str]:
         seed, ok = draw(mostly(st.integers(0, 2**63 - 1).map(fmt), st.sampled_from(
             ["-1", str(2**63), str(2**64), "1.5", "abc", "null", "true"])))
         muts.append(Mut(f"seed={seed}", RUN if ok else ERROR))
-    removed = draw(st.lists(st.sampled_from(sorted(w.constraints)), max_size=2, unique=True))
+    removed = draw(st.lists(st.sampled_from(sorted(w.families)), max_size=2, unique=True))
     muts += [Mut(f"~scenario.constraints.{k}", RUN) for k in removed]
-    kept = [k for k in w.constraints if k not in removed]
-    for key in draw(st.lists(st.sampled_from(kept), max_size=3, unique=True)) if kept else []:
+    kept = [k for k in w.families if k not in removed]
+    numbers = [k for k in kept if k in w.constraints]
+    for key in draw(st.lists(st.sampled_from(numbers), max_size=3, unique=True)) if numbers else []:
         field, kind, _ = w.constraints[key]
         muts.append(draw(field_mut(f"scenario.constraints.{key}.{field}", kind)))
     muts += draw(st.lists(catalog_mut(w), max_size=2, unique_by=lambda m: m.text.split(".")[3]))
@@ -241,7 +276,7 @@ def configs(draw) -> tuple[list[str], str]:
             Mut("scenario.population.segments=[]", ERROR), Mut("scenario.constraints=5", ERROR),
             Mut("+seeed=5", ERROR),  # an unknown top-level key (it was ignored: the default seed ran)
         ])))
-    families = [w.constraints[k][2] for k in kept] + [m.family for m in muts if m.family]
+    families = [w.families[k] for k in kept] + [m.family for m in muts if m.family]
     verdicts = {m.verdict for m in muts}
     expected = (ERROR if ERROR in verdicts or len(families) != len(set(families))
                 else EITHER if EITHER in verdicts else RUN)

@@ -11,10 +11,10 @@ Three kinds of input are drawn with hypothesis, valid values more often than inv
 
 Each draw carries the verdict its author knows: RUN (every value valid), ERROR (at least one value
 invalid) or EITHER (the draw cannot tell, e.g. a bad parameter of a strategy that is not selected).
-The draws live in ``tests/drawn_inputs.py``. The property is two-sided: a valid input must run and give sane numbers, an invalid one must end in
-a one-line ConfigError (or a composition error the CLI prints on one line) that names the config
-path; never a traceback, an ``error`` row or a silent wrong number. ``event`` labels each outcome,
-so ``pytest --hypothesis-show-statistics`` shows the mix.
+The draws live in ``tests/drawn_inputs.py``. The property is two-sided: a valid input must run and
+give sane numbers, an invalid one must end in a one-line ConfigError (or a composition error the CLI
+prints on one line) that names the config path; never a traceback, an ``error`` row or a silent wrong
+number. ``event`` labels each outcome, so ``pytest --hypothesis-show-statistics`` shows the mix.
 """
 from __future__ import annotations
 
@@ -163,10 +163,12 @@ def outcome(overrides: list[str], expected: str, root: Path) -> str:
 
 @settings(CI, max_examples=40)
 @given(configs())
-@example((["scenario=playlistpro", "strategies=[do_nothing]", "scenario.population.n_customers=4",  # was a
-           "evaluation.replications=1", "scenario.effects.heterogeneity_sd=7.355163773728363e-264"], RUN))  # ZeroDivisionError
-@example((["scenario=playlistpro", "strategies=[milp]", "scenario.population.n_customers=20",  # was an error
-           "evaluation.replications=5", "scenario.catalog.actions.1.revenue_gain=1e308"], RUN))  # row (CVXPY unpack)
+# found by this property: a ZeroDivisionError (a subnormal heterogeneity_sd), an error row (CVXPY's
+# 'Cannot unpack invalid solution' on a pair value past HiGHS's infinite cost)
+@example((["scenario=playlistpro", "strategies=[do_nothing]", "scenario.population.n_customers=4",
+           "evaluation.replications=1", "scenario.effects.heterogeneity_sd=7.355163773728363e-264"], RUN))
+@example((["scenario=playlistpro", "strategies=[milp]", "scenario.population.n_customers=20",
+           "evaluation.replications=5", "scenario.catalog.actions.1.revenue_gain=1e308"], RUN))
 def test_a_drawn_config_runs_correctly_or_fails_in_one_line(case):
     overrides, expected = case
     with tempfile.TemporaryDirectory(prefix="props-") as tmp:
@@ -266,7 +268,8 @@ def test_a_corrupted_parquet_runs_correctly_or_fails_in_one_line(edits):
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("export") / "run"
-    run(compose_config("scenario.population.n_customers=30", "evaluation.replications=5", "strategies=[do_nothing]"), out)
+    run(compose_config("scenario.population.n_customers=30", "evaluation.replications=5", "strategies=[do_nothing]"),
+        out)
     return out / "scenario"
 
 
