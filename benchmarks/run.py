@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
 from benchmarks import schemas
-from benchmarks.config import build_section, selected_strategies, strategy_params
+from benchmarks.config import build_section, check_top_level, selected_strategies, strategy_params
 from benchmarks.pipeline import run_strategy
 from benchmarks.console import run_table
 from benchmarks.outputs import write_run
@@ -45,6 +45,7 @@ ARTIFACTS = ("config.yaml", "results.parquet", "results.csv", "audit.csv", "repo
 def run(cfg: DictConfig, run_dir: Path) -> pd.DataFrame:
     """Every selected strategy on one world: results, plans, audit, the exported scenario, the
     resolved config (config.yaml), the report, and one MLflow parent run with a child per strategy."""
+    check_top_level(cfg)
     seed = check_seed(cfg.seed)
     spec = build_section(cfg, "scenario")
     settings = build_section(cfg, "evaluation")
@@ -85,6 +86,7 @@ def run(cfg: DictConfig, run_dir: Path) -> pd.DataFrame:
 def _job(cfg: DictConfig) -> None:
     try:
         run_dir = Path(HydraConfig.get().runtime.output_dir)
+        check_top_level(cfg)
         if cfg.get("sweep") is not None:
             run_sweep(cfg, run_dir)
         else:
@@ -116,6 +118,8 @@ def composition_error(err: Exception) -> str:
     key = getattr(cause, "full_key", None)
     if isinstance(cause, ValidationError) and key:
         value = getattr(cause, "value", None)
+        if key.endswith("]") and value == {} and "Invalid type assigned" in str(cause):  # actions.9.cost=1
+            return f"{key}: no such item (the index is past the end of the list)"
         return f"{key} = {value!r}: {must_be(cause)}" if value is not None else f"{key}: {must_be(cause)}"
     if isinstance(cause, (ConfigAttributeError, ConfigKeyError)) and key:
         return f"{key}: no such config value (to add a new key write +{key}=...)"
