@@ -234,5 +234,8 @@ def test_a_sweep_report_draws_the_frontier_curse_and_shadow_price_figures(tmp_pa
     for name in ("frontier", "optimizers_curse_vs_budget_limit", "shadow_prices_vs_budget_limit"):
         assert "Read:" in captions[name], name
     assert "milp: $20.01 at 100 -> $5.01 at 400 per $" in captions["frontier"]
+    curse = data.results.query("strategy == 'milp'").groupby(AXIS)["optimizer_curse"].mean()
     assert "grows with the budget" in captions["optimizers_curse_vs_budget_limit"]
+    assert f"(here milp: +${curse[100.0]:,.0f} at 100 -> +${curse[400.0]:,.0f} at 400)" in \
+        captions["optimizers_curse_vs_budget_limit"]  # no peak between: it grows at every level here
     assert "treat_everyone ignores the budget by design" in captions["roi_vs_budget_limit"]

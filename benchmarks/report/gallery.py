@@ -111,13 +111,16 @@ SHADOW_CAPTION = ("Shadow price of every priced constraint row along {name} for 
                   "is negative, what one more required contact costs; a row binds wherever its price is nonzero.")
 
 
-def _trend(frame: pd.DataFrame, x: str, value: str, strategy: str, fmt: Callable[[float], str]) -> str:
-    """'milp: $26.83 at 150 -> $1.44 at 1,000', the first and last level with a value ('' if none)."""
-    line = frame[frame[STRATEGY] == strategy].dropna(subset=[value]).sort_values(x)
+def _trend(frame: pd.DataFrame, x: str, value: str, strategy: str, fmt: Callable[[float], str],
+           peak: bool = False) -> str:
+    """'milp: $26.83 at 150 -> $1.44 at 1,000', the first and last level with a value, and with
+    ``peak`` the largest one between them when it is neither ('' without any value)."""
+    line = frame[frame[STRATEGY] == strategy].dropna(subset=[value]).sort_values(x).reset_index(drop=True)
     if line.empty:
         return ""
-    first, last = line.iloc[0], line.iloc[-1]
-    return f"{strategy}: {fmt(first[value])} at {level_text(first[x])} -> {fmt(last[value])} at {level_text(last[x])}"
+    points = [line.iloc[0], *([line.loc[line[value].idxmax()]] if peak and 0 < line[value].idxmax() < len(line) - 1
+                              else []), line.iloc[-1]]
+    return f"{strategy}: " + " -> ".join(f"{fmt(p[value])} at {level_text(p[x])}" for p in points)
 
 
 def frontier_caption(data: RunData, sweep: SweepStats) -> str:
@@ -135,15 +138,16 @@ def frontier_caption(data: RunData, sweep: SweepStats) -> str:
 
 
 def curse_caption(data: RunData, sweep: SweepStats, axis: str) -> str:
-    """What to read from the optimizer's-curse figure, with the reference's curse at both ends (one-axis sweeps)."""
+    """What to read from the optimizer's-curse figure, with the reference's curse at both ends and its
+    peak (one-axis sweeps)."""
     trend = "" if len(data.axes) > 1 else _trend(sweep.summary, axis, "optimizer_curse_mean", sweep.reference,
-                                                 dollars)
+                                                 lambda v: f"+{dollars(v)}" if v > 0 else dollars(v), peak=True)
     return (f"Optimizer's curse along {axis_names(data.axes)[axis]}: estimated minus true net value per strategy "
             f"(mean, {sweep.level:.0%} band). Read: above zero a strategy promised more than its plan delivers. An "
-            "optimizer picks the customers whose estimates look best, so its curse is positive and grows with the "
-            "budget while more budget buys more plans chosen on optimistic estimates"
-            + (f" (here {trend})" if trend else "") + "; a strategy that does not rank on the estimates stays near "
-            "zero.")
+            "optimizer picks the customers whose estimates look best, so its curse is positive; it grows with the "
+            "budget while more budget buys more customers picked on optimistic estimates, and shrinks once the "
+            "budget reaches customers it would pick on any estimate" + (f" (here {trend})" if trend else "")
+            + "; a strategy that does not rank on the estimates stays near zero.")
 
 
 def build_figures(data: RunData, sweep: SweepStats | None) -> tuple[list[Drawn], list[str]]:
