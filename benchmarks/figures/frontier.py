@@ -43,8 +43,9 @@ def frontier(results: pd.DataFrame, level: float = 0.95, reference: str | None =
     Where a strategy reports ``shadow.budget``, a short black segment through its estimated point has
     that slope: the estimated value of one more dollar of budget; where it nears 0 the frontier
     flattens. Strategies flagged as references that ignore the budget are drawn without setting the
-    axis limits, and named in a box in the panel when they fall outside. See :func:`benchmarks.frames.frontier_frame`.
-    Artists carry gids ``<strategy>:true``, ``<strategy>:estimated`` and ``<strategy>:tangent``."""
+    axis limits, and named in a box in the panel when they fall outside. The points are
+    :func:`benchmarks.frames.frontier_frame`'s. Artists carry gids ``<strategy>:true``,
+    ``<strategy>:estimated`` and ``<strategy>:tangent``."""
     frame = frontier_frame(results, level)
     axes = axis_columns(results)
     along = frontier_axis(axes)
@@ -59,16 +60,15 @@ def frontier(results: pd.DataFrame, level: float = 0.95, reference: str | None =
             x = along or "point"  # a single run: every strategy at the same (only) point
             part = part.assign(point=0.0)
             kept = part[~part[STRATEGY].isin(apart)]
-            for strategy in [s for s in styles if s not in apart] + [None] + apart:
-                if strategy is None:  # the limits are those of the strategies that respect the budget
-                    ax.axhline(0, color="black", linewidth=0.8)
-                    ax.set_xlim(ax.get_xlim())
-                    ax.set_ylim(ax.get_ylim())
-                    _draw_tangents(ax, kept, styles, reference)
-                    continue
-                mine = part[part[STRATEGY] == strategy].sort_values(x)
-                if len(mine):
-                    _draw_values(ax, mine, strategy, styles[strategy], strategy in apart)
+            for strategy in [s for s in styles if s not in apart]:
+                _draw_values(ax, part[part[STRATEGY] == strategy].sort_values(x), strategy, styles[strategy], False)
+            ax.axhline(0, color="black", linewidth=0.8)
+            # the limits are those of the strategies that respect the budget; the rest is drawn into them
+            ax.set_xlim(ax.get_xlim())
+            ax.set_ylim(ax.get_ylim())
+            _draw_tangents(ax, kept, styles, reference)
+            for strategy in apart:
+                _draw_values(ax, part[part[STRATEGY] == strategy], strategy, styles[strategy], True)
             where = f"each point a level of {axis_label(along, with_path=False)}" if along else "a point per strategy"
             ax.set_title("\n".join([f"Net value against spend ({where})" + (f"; {title}" if title else ""),
                                     *_coincide(ax, kept, x)]))
@@ -98,6 +98,8 @@ def _draw_values(ax: Axes, mine: pd.DataFrame, strategy: str, style: StrategySty
     bars unless ``apart`` (a reference, drawn into limits already fixed). The reference strategy
     (hollow style) is drawn larger and UNDER the others, so a strategy that coincides with it shows
     inside its markers and over its wider line."""
+    if mine.empty:
+        return
     size, width, zorder = (9.0, 2.8, 1.5) if style.hollow else (5.0, 1.4, style.zorder)
     kw = {"color": style.colour, "marker": style.marker, "markersize": size, "markeredgecolor": style.colour,
           "zorder": zorder}
