@@ -16,9 +16,9 @@ DEFAULT_DIRS = ("outputs", "multirun")
 
 
 def streamlit_args(dirs: list[str], port: int | None, headless: bool) -> list[str]:
-    """The ``streamlit`` command line that serves the app on ``dirs``. Usage statistics are off: the
-    dashboard sends nothing anywhere."""
-    args = ["streamlit", "run", str(APP), "--browser.gatherUsageStats", "false"]
+    """The ``streamlit`` command line that serves the app on ``dirs``. Usage statistics are off (the
+    dashboard sends nothing anywhere) and the toolbar is a viewer's (no "Deploy" button)."""
+    args = ["streamlit", "run", str(APP), "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
     if port is not None:
         args += ["--server.port", str(port)]
     if headless:

@@ -68,7 +68,8 @@ def along_axis(table: pd.DataFrame, axis: str, label: str, strategies: Sequence[
         band = mine.dropna(subset=["lo", "hi"])
         if len(band):
             fig.add_scatter(x=list(band[axis]) + list(band[axis])[::-1], y=list(band["hi"]) + list(band["lo"])[::-1],
-                            fill="toself", fillcolor=color, opacity=0.18, line={"width": 0}, hoverinfo="skip",
+                            mode="lines", fill="toself", fillcolor=color, opacity=0.18, line={"width": 0},
+                            hoverinfo="skip",
                             legendgroup=strategy, showlegend=False)
         fig.add_scatter(x=mine[axis], y=mine["mean"], mode="lines+markers", name=strategy, legendgroup=strategy,
                         line={"color": color}, customdata=mine[["lo", "hi", "n"]].to_numpy(),

@@ -30,7 +30,9 @@ def render(entries: Sequence[RunEntry], load: Loader) -> None:
         return
     st.dataframe(views.runs_table(entries), hide_index=True)
     labels = {e.label: e for e in entries}
-    picked = st.multiselect("Show one run, or two to compare", list(labels), default=[entries[0].label],
+    # the newest single run first: its KPI table is the page's answer to "what did my last run give"
+    first = next((e for e in entries if e.kind == "single"), entries[0])
+    picked = st.multiselect("Show one run, or two to compare", list(labels), default=[first.label],
                             max_selections=2, key="runs:picked")
     chosen = [labels[p] for p in picked]
     if len(chosen) == 1:
