@@ -34,6 +34,7 @@ class Runs:
 
 
 _MADE: list[Runs] = []
+_BUDGET_300: list[Path] = []
 
 
 def made_runs(factory: pytest.TempPathFactory) -> Runs:
@@ -53,3 +54,13 @@ def made_runs(factory: pytest.TempPathFactory) -> Runs:
 def files_of(root: Path) -> dict[str, float]:
     """Every file under ``root`` with its modification time: what "wrote nothing" is checked against."""
     return {str(p.relative_to(root)): p.stat().st_mtime for p in root.rglob("*") if p.is_file()}
+
+
+def budget_300(factory: pytest.TempPathFactory) -> Path:
+    """The directory of ``benchmarks.run`` with milp on playlistpro at a budget of $300: what the
+    what-if page must show after setting the budget to 300 (in AppTest and in the browser)."""
+    if not _BUDGET_300:
+        out = factory.mktemp("budget_300") / "run"
+        run(compose_config("strategies=[milp]", "scenario.constraints.budget.limit=300"), out)
+        _BUDGET_300.append(out)
+    return _BUDGET_300[0]

@@ -16,9 +16,7 @@ from benchmarks.dashboard import jobs
 from benchmarks.dashboard.page_whatif import JOB
 from benchmarks.outputs import money
 from benchmarks.report.load import load_run
-from benchmarks.run import run
-from tests.conftest import compose_config
-from tests.dashboard_runs import BUDGET, files_of, made_runs
+from tests.dashboard_runs import BUDGET, budget_300, files_of, made_runs
 
 APP = Path(__file__).resolve().parents[1] / "benchmarks" / "dashboard" / "app.py"
 BUDGET_KNOB = "whatif:playlistpro:scenario.constraints.budget.limit"
@@ -100,7 +98,7 @@ def solved(at: AppTest, timeout: float = 90) -> AppTest:
     return at.run()
 
 
-def test_what_if_resolves_off_the_ui_thread_to_the_runs_kpis(app, tmp_path):
+def test_what_if_resolves_off_the_ui_thread_to_the_runs_kpis(app, tmp_path_factory):
     page(app, "What if")
     assert app.info[0].value.startswith("Set the limits")
     assert {n.label for n in app.number_input} >= {"budget · limit", "email_capacity · limit",
@@ -112,8 +110,8 @@ def test_what_if_resolves_off_the_ui_thread_to_the_runs_kpis(app, tmp_path):
     assert job.request.overrides()[-1] == "scenario.constraints.budget.limit=300"
     assert jobs.wait(job, 90)
     app.run()
-    expected = run(compose_config("strategies=[milp]", "scenario.constraints.budget.limit=300"), tmp_path / "run")
-    rec = expected.iloc[0]
+    expected = budget_300(tmp_path_factory)  # python -m benchmarks.run strategies=[milp] ...budget.limit=300
+    rec = pd.read_parquet(expected / "results.parquet").iloc[0]
     shown = {m.label: m.value for m in app.metric}
     assert shown["net value (true)"] == f"${rec['net_value']:,.2f}"
     assert shown["net value (estimate)"] == f"${rec['est_net_value']:,.2f}"
@@ -121,12 +119,12 @@ def test_what_if_resolves_off_the_ui_thread_to_the_runs_kpis(app, tmp_path):
     kpis = app.table[0].value
     assert kpis.loc["spend $", "truth"] == f"{rec['spend']:,.2f}"
     binding = next(d.value for d in app.dataframe if "shadow price $/unit" in d.value.columns)
-    audit = pd.read_csv(tmp_path / "run" / "audit.csv").set_index("name")
+    audit = pd.read_csv(expected / "audit.csv").set_index("name")
     budget = binding.set_index("constraint").loc["budget"]
     assert bool(budget["binding"]) == bool(audit.loc["budget", "binding"])
     assert budget["shadow price $/unit"] == pytest.approx(audit.loc["budget", "shadow_price"], rel=1e-6)
     plan = next(d.value for d in app.dataframe if "action_id" in d.value.columns)
-    assert list(plan["customer_id"]) == list(pd.read_csv(tmp_path / "run" / "plans" / "milp.csv")["customer_id"])
+    assert list(plan["customer_id"]) == list(pd.read_csv(expected / "plans" / "milp.csv")["customer_id"])
     assert len(app.get("download_button")) == 2  # the plan (CSV) and the config (YAML)
     assert "python -m benchmarks.run scenario=playlistpro 'strategies=[milp]' seed=42 " \
            "scenario.constraints.budget.limit=300" in [c.value for c in app.code]

@@ -16,12 +16,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from benchmarks.outputs import money
-from benchmarks.run import run
-from tests.conftest import compose_config
-from tests.dashboard_runs import made_runs
+from tests.dashboard_runs import budget_300, made_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -99,7 +98,7 @@ def go_to(page, name: str) -> None:
     page.get_by_role("heading", name=name).wait_for()
 
 
-def test_pages_render_in_chromium_and_the_what_if_matches_the_run(server, browser, tmp_path):
+def test_pages_render_in_chromium_and_the_what_if_matches_the_run(server, browser, tmp_path, tmp_path_factory):
     url, runs = server
     page = browser
     page.goto(url)
@@ -120,8 +119,8 @@ def test_pages_render_in_chromium_and_the_what_if_matches_the_run(server, browse
     budget.press("Enter")
     page.get_by_role("button", name="Re-solve").click()
     page.locator('[data-testid="stMetric"]').first.wait_for()
-    expected = run(compose_config("strategies=[milp]", "scenario.constraints.budget.limit=300"),
-                   tmp_path / "run").iloc[0]
+    # python -m benchmarks.run strategies=[milp] scenario.constraints.budget.limit=300
+    expected = pd.read_parquet(budget_300(tmp_path_factory) / "results.parquet").iloc[0]
     shown = page.inner_text("body")
     assert "milp on playlistpro: ok" in shown
     for value in (f"${expected['net_value']:,.2f}", f"${expected['est_net_value']:,.2f}",

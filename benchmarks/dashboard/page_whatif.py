@@ -20,7 +20,6 @@ from benchmarks.dashboard import charts, jobs
 from benchmarks.dashboard.discover import RunEntry
 from benchmarks.dashboard.whatif import Knob, Outcome, WhatIf, World, binding_rows, kpi_rows, world, worlds
 from benchmarks.report.load import RunData
-from benchmarks.run import composition_error
 
 JOB = "whatif:job"
 GROUP_TITLES = {"budget": "Budget", "capacities": "Capacities", "floors": "Floors", "saturation": "Saturation",
@@ -96,6 +95,8 @@ def _progress(job: jobs.Job) -> None:
 def _finished(job: jobs.Job, request: WhatIf) -> None:
     error = job.future.exception()
     if error is not None:
+        from benchmarks.run import composition_error  # here: it imports MLflow, which the page needs only now
+
         message = composition_error(error) if type(error).__module__.startswith("hydra") else str(error)
         st.error(f"error: {message}")
         return

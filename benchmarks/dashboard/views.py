@@ -136,9 +136,11 @@ def frontier(summary: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
     if not needed <= set(summary.columns):
         return pd.DataFrame(columns=[STRATEGY, "spend", "net value (true)", "net value (estimate)"])
     mine = summary[summary[STRATEGY].isin(strategies) & summary["n_ok"].gt(0)]
-    return pd.DataFrame({STRATEGY: mine[STRATEGY], "spend": mine["spend_mean"],
-                         "net value (true)": mine["net_value_mean"],
-                         "net value (estimate)": mine["est_net_value_mean"]}).sort_values([STRATEGY, "spend"])
+    out = pd.DataFrame({STRATEGY: mine[STRATEGY], "spend": mine["spend_mean"],
+                        "net value (true)": mine["net_value_mean"],
+                        "net value (estimate)": mine["est_net_value_mean"]})
+    order = {s: i for i, s in enumerate(strategies)}  # the legend keeps the run's strategy order
+    return out.sort_values([STRATEGY, "spend"], key=lambda c: c.map(order) if c.name == STRATEGY else c)
 
 
 def not_ok(results: pd.DataFrame) -> pd.DataFrame:
