@@ -41,6 +41,12 @@ def test_finds_every_run_sweep_and_campaign_and_nothing_inside_them(runs):
     assert find_runs([runs.single_dir])[0].path == runs.single_dir  # a run directory itself works too
 
 
+def test_a_damaged_run_is_skipped_and_the_others_are_listed(runs, tmp_path):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "results.parquet").write_bytes(b"PAR1 cut short")
+    assert [e.path for e in find_runs([tmp_path, runs.single_dir])] == [runs.single_dir]
+
+
 def test_the_commit_is_the_one_the_report_recorded(tmp_path):
     (tmp_path / "report.md").write_text("## Provenance\n\n- git commit: 0123456789abcdef\n- dirty: yes (2 changed)\n")
     assert recorded_commit(tmp_path) == "0123456789+dirty"

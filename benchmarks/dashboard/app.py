@@ -14,6 +14,7 @@ import streamlit as st
 from benchmarks.dashboard import page_runs, page_sweep, page_whatif
 from benchmarks.dashboard.discover import RunEntry, find_runs
 from benchmarks.report.load import RunData, load_run
+from simcore.errors import RetentionBenchError
 
 DEFAULT_DIRS = ("outputs", "multirun")
 PAGES = {"Runs": page_runs.render, "Sweep / campaign": page_sweep.render, "What if": page_whatif.render}
@@ -37,9 +38,14 @@ def _load(path: str, stamp: float) -> RunData:
     return load_run(Path(path))
 
 
-def loaded(entry: RunEntry) -> RunData:
-    """A run's data, read once per version of its results table (pages call this on every rerun)."""
-    return _load(str(entry.path), entry.table.stat().st_mtime)
+def loaded(entry: RunEntry) -> RunData | None:
+    """A run's data, read once per version of its results table (pages call this on every rerun);
+    None, with the reason on the page, when it cannot be read (removed, or its table damaged)."""
+    try:
+        return _load(str(entry.path), entry.table.stat().st_mtime)
+    except (RetentionBenchError, OSError, ValueError) as err:
+        st.error(f"{entry.path}: cannot be read: {err}")
+        return None
 
 
 def main() -> None:

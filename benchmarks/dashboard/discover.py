@@ -10,6 +10,7 @@ part of it and never listed on their own. Nothing here writes anything.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import pyarrow.parquet as pq
 from benchmarks.report.load import read_config
 from simcore.results import AXIS, SCENARIO, SEED, STRATEGY
 
+log = logging.getLogger("retention-bench")
 Kind = Literal["single", "sweep", "campaign"]
 RESULTS = ("results.parquet", "results.csv")
 CAMPAIGN = "periods.parquet"
@@ -60,7 +62,12 @@ def find_runs(roots: list[Path]) -> list[RunEntry]:
     found: dict[Path, RunEntry] = {}
     for root in roots:
         for directory, subdirs, files in os.walk(root):
-            entry = describe(Path(directory), set(files))
+            try:
+                entry = describe(Path(directory), set(files))
+            except (OSError, ValueError) as err:  # a truncated table, a half-written run: list the others
+                log.warning("dashboard: skipping %s: %s", directory, err)
+                subdirs.clear()
+                continue
             if entry is not None:
                 found[entry.path.resolve()] = entry
                 subdirs.clear()  # a run's own sub-directories belong to it

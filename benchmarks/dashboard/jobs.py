@@ -30,7 +30,8 @@ class Job:
         return time.monotonic() - self.started
 
     def progress(self) -> float:
-        """How far along the time limit the solve is, 0..1 (a heuristic: a slowly filling bar)."""
+        """The share of its time limit the solve has used, 0..0.99 (10 s stand in for a strategy
+        without one); the bar's text says the seconds, which is what moves in a quick solve."""
         horizon = self.time_limit if self.time_limit else 10.0
         return min(0.99, self.elapsed / horizon)
 

@@ -19,7 +19,7 @@ from benchmarks.report.load import RunData, sweep_options
 from benchmarks.report.provenance import reproduce_command
 from benchmarks.report.tables import paired_table, status_notes, sweep_stats, sweep_summary
 
-Loader = Callable[[RunEntry], RunData]
+Loader = Callable[[RunEntry], RunData | None]  # None: unreadable, and the loader said why
 
 
 def render(entries: Sequence[RunEntry], load: Loader) -> None:
@@ -55,6 +55,8 @@ def show(entry: RunEntry, load: Loader, compact: bool = False) -> None:
         st.caption("A campaign: its periods table (figures come with the campaign runner).")
         return
     data = load(entry)
+    if data is None:
+        return
     if data.kind == "sweep":
         reference, level = sweep_options(data)
         stats = sweep_stats(data.results, data.axes, reference, level)
@@ -94,6 +96,8 @@ def compare(a: RunEntry, b: RunEntry, load: Loader) -> None:
         st.info("Campaigns are listed with their tables; comparing them comes with the campaign runner.")
         return
     da, db = load(a), load(b)
+    if da is None or db is None:
+        return
     if da.kind == "single" and db.kind == "single":
         st.table(views.compare_singles(da.results, db.results).set_index("strategy"))
         return

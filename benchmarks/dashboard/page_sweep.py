@@ -18,7 +18,7 @@ from benchmarks.frames import axis_path, binding_share_matrix, level_text, strat
 from benchmarks.report.load import RunData, sweep_options
 from simcore.results import STRATEGY, Status
 
-Loader = Callable[[RunEntry], RunData]
+Loader = Callable[[RunEntry], RunData | None]  # None: unreadable, and the loader said why
 
 
 def render(entries: Sequence[RunEntry], load: Loader) -> None:
@@ -34,7 +34,9 @@ def render(entries: Sequence[RunEntry], load: Loader) -> None:
         st.dataframe(pd.read_parquet(entry.table))
         st.caption("A campaign: its periods table (figures come with the campaign runner).")
         return
-    sweep(load(entry))
+    data = load(entry)
+    if data is not None:
+        sweep(data)
 
 
 def sweep(data: RunData) -> None:

@@ -26,7 +26,7 @@ GROUP_TITLES = {"budget": "Budget", "capacities": "Capacities", "floors": "Floor
                 "fairness": "Fairness", "other": "Other limits"}
 
 
-def render(entries: Sequence[RunEntry], load: Callable[[RunEntry], RunData]) -> None:  # noqa: ARG001 - one page signature
+def render(entries: Sequence[RunEntry], load: Callable[[RunEntry], RunData | None]) -> None:  # noqa: ARG001 - one page signature
     st.title("What if")
     names = worlds()
     c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
