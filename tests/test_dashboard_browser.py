@@ -119,6 +119,7 @@ def test_pages_render_in_chromium_and_the_what_if_matches_the_run(server, browse
     budget.press("Enter")
     page.get_by_role("button", name="Re-solve").click()
     page.locator('[data-testid="stMetric"]').first.wait_for()
+    page.get_by_text("The config (YAML)", exact=True).wait_for()  # the page's last element: the whole result is rendered
     # python -m benchmarks.run strategies=[milp] scenario.constraints.budget.limit=300
     expected = pd.read_parquet(budget_300(tmp_path_factory) / "results.parquet").iloc[0]
     shown = page.inner_text("body")

@@ -11,6 +11,7 @@ with a progress bar and stays usable meanwhile.
 """
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Sequence
 
 import pandas as pd
@@ -43,9 +44,9 @@ def render(entries: Sequence[RunEntry], load: Callable[[RunEntry], RunData | Non
                                       key=f"whatif:{name}:{strategy}:time_limit"))
     request = WhatIf(name, strategy, seed, *_limits(spec),
                      time_limit=limit if limit is not None and limit != default_limit else None,
-                     extra=tuple(st.text_input("More overrides (Hydra syntax, space-separated)", "",
-                                               key=f"whatif:{name}:extra",
-                                               placeholder="scenario.population.n_customers=1000").split()))
+                     extra=_extra(st.text_input("More overrides (Hydra syntax, as on the command line)", "",
+                                                key=f"whatif:{name}:extra",
+                                                placeholder="scenario.population.n_customers=1000")))
     if st.button("Re-solve", type="primary", key="whatif:solve"):
         st.session_state[JOB] = jobs.submit(request, limit)
     job = st.session_state.get(JOB)
@@ -55,6 +56,15 @@ def render(entries: Sequence[RunEntry], load: Callable[[RunEntry], RunData | Non
         _progress(job)
     else:
         _finished(job, request)
+
+
+def _extra(text: str) -> tuple[str, ...]:
+    """Overrides typed as on a shell's command line (quotes allowed: 'strategies=[milp,random]')."""
+    try:
+        return tuple(shlex.split(text))
+    except ValueError as err:  # an unbalanced quote: solve without them and say so
+        st.warning(f"More overrides ignored: {err}")
+        return ()
 
 
 def _limits(spec: World) -> tuple[tuple[tuple[str, float], ...], tuple[str, ...]]:
