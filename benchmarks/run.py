@@ -2,7 +2,8 @@
 node in the config, a sweep of such runs (benchmarks/sweep.py).
 
     python -m benchmarks.run scenario=nba_engine seed=7 strategies=[milp,random]
-    python -m benchmarks.run +sweep=budget_sensitivity
+    python -m benchmarks.run sweep=budget_sensitivity
+    python -m benchmarks.run --help          # usage, examples, the worlds, strategies and sweep presets
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
 from benchmarks import schemas
-from benchmarks.config import build_section, check_top_level, selected_strategies, strategy_params
+from benchmarks.config import build_section, check_top_level, plain_choices, selected_strategies, strategy_params
 from benchmarks.pipeline import run_strategy
 from benchmarks.console import run_table
 from benchmarks.outputs import write_run
@@ -102,6 +103,8 @@ def main() -> None:
     every other config error: one line on stderr and exit code 2."""
     schemas.register()
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra then raises composition errors instead of printing them
+    if not {"--config-path", "-cp", "--config-name", "-cn"} & {a.partition("=")[0] for a in sys.argv}:
+        sys.argv[1:] = plain_choices(sys.argv[1:])  # the project's config: +sweep=NAME means sweep=NAME
     try:
         _job()
     except (ConfigCompositionException, OverrideParseException) as err:
@@ -123,6 +126,9 @@ def composition_error(err: Exception) -> str:
         return f"{key} = {value!r}: {must_be(cause)}" if value is not None else f"{key}: {must_be(cause)}"
     if isinstance(cause, (ConfigAttributeError, ConfigKeyError)) and key:
         return f"{key}: no such config value (to add a new key write +{key}=...)"
+    if "No match in the defaults list" in str(err):  # a group chosen on a saved config.yaml
+        return (f"{str(err).splitlines()[0]} A saved config.yaml is already composed: set values on it "
+                f"(scenario.constraints.budget.limit=300), or start from the project's config to choose groups")
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
     return "; ".join(lines[:1] + [line for line in lines[1:] if not line.startswith("Set the environment")][:3])
 

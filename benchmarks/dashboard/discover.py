@@ -2,7 +2,7 @@
 the facts a list needs (world, seeds, date, commit, strategies), read without loading whole runs.
 
 A directory is
-- a **sweep** when its results table has ``axis.*`` columns (``benchmarks.run +sweep=...``),
+- a **sweep** when its results table has ``axis.*`` columns (``benchmarks.run sweep=...``),
 - a **single run** when it has a results table without them (``benchmarks.run``),
 - a **campaign** when it has ``periods.parquet`` (the campaign runner's table of periods).
 A run's own sub-directories (a sweep's ``showcase/`` and ``cells/``, a run's ``scenario/``, ...) are

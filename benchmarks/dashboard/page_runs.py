@@ -26,7 +26,7 @@ def render(entries: Sequence[RunEntry], load: Loader) -> None:
     st.title("Runs")
     if not entries:
         st.info("No runs found. Make one with `python -m benchmarks.run` (or a sweep with "
-                "`python -m benchmarks.run +sweep=budget_sensitivity`), or start the dashboard on a run directory.")
+                "`python -m benchmarks.run sweep=budget_sensitivity`), or start the dashboard on a run directory.")
         return
     st.dataframe(views.runs_table(entries), hide_index=True)
     labels = {e.label: e for e in entries}

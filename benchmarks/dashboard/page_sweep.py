@@ -25,7 +25,7 @@ def render(entries: Sequence[RunEntry], load: Loader) -> None:
     st.title("Sweep / campaign")
     found = [e for e in entries if e.kind in ("sweep", "campaign")]
     if not found:
-        st.info("No sweep or campaign found. Run one with `python -m benchmarks.run +sweep=budget_sensitivity`.")
+        st.info("No sweep or campaign found. Run one with `python -m benchmarks.run sweep=budget_sensitivity`.")
         return
     labels = {e.label: e for e in found}
     entry = labels[st.selectbox("Sweep or campaign", list(labels), key="sweep:picked")]

@@ -1,7 +1,7 @@
 """Declarative sweeps: axes over any config value x replicate seeds x the chosen strategies.
 
-    python -m benchmarks.run +sweep=budget_sensitivity
-    python -m benchmarks.run +sweep=budget_sensitivity sweep.replicates=5 sweep.n_jobs=2
+    python -m benchmarks.run sweep=budget_sensitivity
+    python -m benchmarks.run sweep=budget_sensitivity sweep.replicates=5 sweep.n_jobs=2
 
 A sweep (``conf/sweep/*.yaml``, the ``sweep`` config node) declares ``axes: {config path: [values]}``.
 A CELL is one combination of axis values and one replicate; in a cell every strategy runs on the
@@ -45,7 +45,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from benchmarks.config import build_section, selected_strategies, strategy_names, strategy_params
+from benchmarks.config import build_section, check_top_level, selected_strategies, strategy_names, strategy_params
 from benchmarks.stats import paired_differences, summarize
 from benchmarks.sweep.cells import Cell, CellStore, plan_cells, write_showcase
 from benchmarks.sweep.console import print_sweep
@@ -85,6 +85,7 @@ def run_sweep(cfg: DictConfig, run_dir: Path) -> SweepResult:
     a directory another running sweep holds, or one holding another config's sweep (``directory``);
     OutputError when the disk fills up (the finished cells are kept: the same command resumes)."""
     wall = time.perf_counter()
+    check_top_level(cfg)
     settings = build_section(cfg, "sweep")
     tracking = build_section(cfg, "tracking")
     check_seed(cfg.seed)
