@@ -185,3 +185,22 @@ def test_bring_your_own_csv_with_only_id_and_clv(tmp_path):
     customers = pd.read_parquet(tmp_path / "run" / "scenario" / "customers.parquet")
     assert (customers["churn_prob_est"] == 0.2).all()
     assert customers["customer_id"].iloc[0] == "12346"
+
+
+@pytest.mark.parametrize("overrides", [("scenario=playlistpro", "scenario.constraints.budget.limit=600"),
+                                       ("scenario=nba_engine",)], ids=["playlistpro-600", "nba_engine"])
+def test_binding_and_shadow_prices_never_contradict(tmp_path, overrides):
+    """Every row the optimizers price (a nonzero shadow price) is reported binding, in audit.csv and in
+    the results' binding column; and the budget that milp spends to the cent binds."""
+    cfg = compose_config(*overrides, "strategies=[milp,lagrangian]", "evaluation.replications=20", "tracking=off",
+                         "report=false")
+    table = run(cfg, tmp_path).set_index("strategy")
+    audit = pd.read_csv(tmp_path / "audit.csv")
+    priced = audit[audit["shadow_price"].abs() > 1e-9]
+    assert len(priced) > 0 and priced["binding"].all(), priced
+    for row in priced.itertuples():  # the results table says the same, and carries the same price
+        assert table.loc[row.strategy, f"binding.{row.name}"]
+        assert table.loc[row.strategy, f"shadow.{row.name}"] == pytest.approx(row.shadow_price)
+    budget = audit[(audit["name"] == "budget") & (audit["strategy"] == "milp")].iloc[0]
+    if budget["slack"] < 1.0:
+        assert budget["binding"]
