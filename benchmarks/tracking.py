@@ -126,6 +126,8 @@ class SweepLogger:
     """
 
     STATE = "mlflow_run.json"
+    # a child run's metrics per row (a row with a ``period`` logs them at that step: a campaign's rows)
+    metrics: tuple[str, ...] = CHILD_METRICS
     # a store that has not answered by the end of the sweep gets this much longer (seconds); an
     # unreachable HTTP server otherwise holds the sweep for minutes of client retries
     OPEN_TIMEOUT = 30.0
@@ -268,8 +270,8 @@ class SweepLogger:
                 if rec["status"] != "ok":
                     tags[f"reason.{name}"] = str(rec.get("reason") or "")[:5000]
                 params.update({f"{name}.{k}": v for k, v in self.strategy_params.get(name, {}).items()})
-                values = _numbers({k: rec[k] for k in CHILD_METRICS if k in rec})
-                metrics += [Metric(f"{name}/{k}", v, now, 0) for k, v in values.items()]
+                values = _numbers({k: rec[k] for k in self.metrics if k in rec})
+                metrics += [Metric(f"{name}/{k}", v, now, int(rec.get("period", 0))) for k, v in values.items()]
             run = self.client.create_run(self.exp_id, run_name=cell, tags={"mlflow.parentRunId": self.run_id})
             _log_batch(self.client, run.info.run_id, metrics, [Param(_metric_key(k), v[:6000]) for k, v in params.items()],
                        [RunTag(k, v) for k, v in tags.items()])
