@@ -102,6 +102,9 @@ def check_campaign(cfg: DictConfig, settings: CampaignSettings) -> list[str]:
         if target == SELF or target not in loaded:
             raise ConfigError(f"campaign.ope_targets[{i}] = {target!r}: must name a loaded strategy config "
                               f"({', '.join(loaded)}); the logger's own plan ({SELF!r}) is always a target")
+    catalog = build_section(cfg, "scenario").catalog
+    for key in settings.true_uplift:
+        catalog.index(key, f"campaign.true_uplift.{key}")
     check_axes(cfg, settings)
     plain = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
     for axis in settings.grid:
