@@ -121,7 +121,7 @@ def test_dask_backend_gives_the_loky_tables(campaign, tmp_path):
     ("++campaign.axes={campaign.holdout_share:[0.1,2]}", r"holdout_share = 2: must be < 1"),
 ])
 def test_invalid_campaigns_are_clear_errors(override, message, tmp_path):
-    cfg = compose_config(*TINY, override)
+    run_dir = tmp_path / "run"
     with pytest.raises(ConfigError, match=message):
-        run_campaign_sweep(cfg, tmp_path / "run")
-    assert not (tmp_path / "run" / "cells").exists(), "nothing runs before the campaign is validated"
+        run_campaign_sweep(compose_config(*TINY, override), run_dir)
+    assert not run_dir.exists(), "nothing is written before the campaign is validated"

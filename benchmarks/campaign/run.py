@@ -90,11 +90,7 @@ def run_campaign_sweep(cfg: DictConfig, run_dir: Path) -> CampaignResult:
             log.warning("campaign.fresh: the previous outputs of %s are now in %s", run_dir, moved)
         store = CellStore(run_dir / "cells", identity.config)
         try:
-            with writing(store.directory):
-                store.directory.mkdir(exist_ok=True)
-            for directory in (run_dir, store.directory):
-                remove_temporaries(directory)
-            write_text(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+            _prepare(store, cfg)
             logger = CampaignLogger(tracking, scenario, run_dir, settings, {n: strategy_params(cfg, n) for n in names},
                                     str(cfg.seed))
             return _run(cfg, settings, config, cells, store, logger, wall)
@@ -103,6 +99,17 @@ def run_campaign_sweep(cfg: DictConfig, run_dir: Path) -> CampaignResult:
             kept = sum(store.has(c.id) for c in cells)
             raise OutputError(f"{err} to resume ({kept} of {len(cells)} cells are finished and kept in "
                               f"{store.directory})") from None
+
+
+def _prepare(store: CellStore, cfg: DictConfig) -> None:
+    """In a directory this process holds: the store's directory, without what a killed writer left
+    in it or in the run directory, and the resolved config."""
+    run_dir = store.directory.parent
+    for directory in (run_dir, store.directory):
+        with writing(directory):
+            directory.mkdir(parents=True, exist_ok=True)
+        remove_temporaries(directory)
+    write_text(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
 
 def _move_into(run_dir: Path, names: list[str], target: Path) -> Path:
