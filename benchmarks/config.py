@@ -29,6 +29,16 @@ def compose(*overrides: str, config_dir: Path = CONF) -> DictConfig:
         return hydra_compose("config", overrides=list(overrides))
 
 
+def check_top_level(cfg: DictConfig, config_dir: Path = CONF) -> None:
+    """Every top-level key is one conf/config.yaml has or a config group (a directory of conf/): the top
+    level has no schema, so '+seeed=5' would otherwise run silently with the default seed."""
+    groups = (p.name for p in config_dir.iterdir() if p.is_dir())
+    allowed = {*OmegaConf.load(config_dir / "config.yaml").keys(), *groups} - {"defaults", "hydra"}
+    for key in cfg:
+        if key not in allowed and key != "hydra":
+            raise ConfigError(f"{key}: unknown top-level key; allowed: {', '.join(sorted(allowed))}")
+
+
 def plugins(cfg: DictConfig) -> tuple[str, ...]:
     """The module prefixes the user trusts besides this project (``plugins: [mypkg]``)."""
     return check_plugins(cfg.get("plugins"))

@@ -89,8 +89,9 @@ class Milp(Strategy):
         limited = sol.status == "stopped_at_limit"
         prices = tuple(ShadowPrice(row.name, row.unit, float(d)) for row, d in zip(view.rows.rows, duals))
         report = SolverReport(sol.status, sol.objective, sol.bound, gap, time.perf_counter() - start, limited, prices)
+        proven = f"proven gap {gap:.2e}" if np.isfinite(gap) else "no bound proven yet"
         note = (f"stopped at a solver limit (time_limit={self.time_limit:g} s or a highs_options limit): "
-                f"best plan found, proven gap {gap:.2e}") if limited else ""
+                f"best plan found, {proven}") if limited else ""
         return Plan(action, solver=report, note=note)
 
     def _empty(self, view: ScenarioView, start: float) -> Plan:

@@ -131,6 +131,24 @@ def _compile(prog: PairProgram, relax: bool) -> _Compiled:
     return out
 
 
+def _check_magnitudes(prog: PairProgram, options: HighsOptions, what: str) -> None:
+    """HiGHS treats an objective coefficient from ``infinite_cost`` (1e20) up as infinite and refuses
+    matrix values from ``large_matrix_value`` (1e15) up; CVXPY then fails with a message that says
+    nothing about the input. Say which input is too large instead."""
+    cost_limit = float(options.get("infinite_cost", 1e20))
+    value = float(np.abs(prog.value).max(initial=0.0))
+    if value >= cost_limit:
+        raise SolverError(f"{what}: a pair's estimated value is ${value:.3g}, beyond what HiGHS can optimize "
+                          f"(its infinite_cost, {cost_limit:.0e}); check the CLV, revenue_gain and cost inputs, or "
+                          "state money in thousands")
+    matrix_limit = float(options.get("large_matrix_value", 1e15))
+    coefficient = float(np.abs(prog.A.data).max(initial=0.0))
+    if coefficient >= matrix_limit:
+        raise SolverError(f"{what}: a constraint coefficient (a pair's cost in a budget row) is {coefficient:.3g}, "
+                          f"beyond what HiGHS accepts (its large_matrix_value, {matrix_limit:.0e}); check the "
+                          "cost inputs, or state money in thousands")
+
+
 def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: str = "milp") -> PairSolution:
     """Solve with HiGHS; ``what`` names the caller in errors. Raises SolverError when HiGHS fails or
     stops at a limit before finding any feasible plan."""
@@ -141,6 +159,7 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
             return PairSolution("infeasible", None, -np.inf, -np.inf, None, time.perf_counter() - start)
         return PairSolution("optimal", np.zeros(0), 0.0, 0.0, np.zeros(len(prog.rhs)) if relax else None,
                             time.perf_counter() - start)
+    _check_magnitudes(prog, options, what)
     key = prog.key(relax)
     compiled = _CACHE.pop(key, None)
     warm = compiled is not None
@@ -163,6 +182,10 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
             compiled.problem.solve(solver=cp.HIGHS, warm_start=warm and not relax, **options)
     except cp.error.SolverError as err:
         raise SolverError(f"{what}: HiGHS failed: {err}") from err
+    except ValueError as err:  # CVXPY, on a HiGHS status it cannot read a solution from
+        if "Cannot unpack invalid solution" not in str(err):
+            raise
+        raise SolverError(f"{what}: HiGHS ended without a usable solution (model status unknown)") from err
     seconds = time.perf_counter() - start
     status = compiled.problem.status
     if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE, "infeasible_or_unbounded"):
@@ -172,8 +195,9 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
     has_solution = x is not None and (relax or getattr(info, "primal_solution_status", 2) == 2)
     if not has_solution:
         if status == cp.USER_LIMIT:
-            raise SolverError(f"{what}: a solver limit (time_limit={options.get('time_limit')}) was reached "
-                              "before any feasible plan was found; raise it, or use the lagrangian strategy")
+            raise SolverError(f"{what}: a solver limit (time_limit={options.get('time_limit')} s or a highs_options "
+                              "limit) was reached before any feasible plan was found; raise it, or use the "
+                              "lagrangian strategy")
         raise SolverError(f"{what}: HiGHS ended with status {status!r} and no plan")
     x = np.asarray(x, dtype=float)
     if relax:
@@ -189,8 +213,10 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
     objective = float(prog.value @ x)
     # CVXPY hands HiGHS min(-value); HiGHS's dual bound of that is minus our upper bound
     dual_bound = getattr(info, "mip_dual_bound", np.nan)
-    bound = -float(dual_bound) if np.isfinite(dual_bound) else objective
     limited = status == cp.USER_LIMIT
+    # no finite dual bound: proven optimal, the plan is its own bound; stopped at a limit before HiGHS
+    # proved any bound, there is none (inf), never the plan's own value (a "proven gap" of 0)
+    bound = -float(dual_bound) if np.isfinite(dual_bound) else np.inf if limited else objective
     return PairSolution("stopped_at_limit" if limited else "optimal", x, objective, max(bound, objective),
                         None, seconds)
 

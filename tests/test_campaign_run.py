@@ -69,7 +69,7 @@ def test_mlflow_parent_and_children_with_per_period_steps(campaign):
     runs = client.search_runs([exp.experiment_id])
     parent = next(r for r in runs if r.info.run_id == result.run_id)
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == result.run_id]
-    assert len(children) == 2 and parent.data.params["periods"] == "3"
+    assert len(children) == 2 and parent.data.params["campaign.periods"] == "3"
     history = client.get_metric_history(result.run_id, "learning_milp/cum_regret")
     assert sorted(m.step for m in history) == [1, 2, 3]
     periods = result.tables["periods"]

@@ -29,12 +29,13 @@ from benchmarks.campaign.cells import run_campaign_task, split
 from benchmarks.campaign.settings import CampaignSettings, cell_config, check_campaign
 from benchmarks.campaign.tables import (campaign_summary, final_rows, ope_summary, uplift_accuracy,
                                         with_cumulative)
-from benchmarks.campaign.tracking import CampaignLogger
+from benchmarks.campaign.tracking import log_cell, period_metrics
 from benchmarks.config import build_section, strategy_params
 from benchmarks.sweep.cells import Cell, CellStore, plan_cells
 from benchmarks.sweep.directory import Identity, claim, locked, supersede
 from benchmarks.sweep.execute import TaskResult, run_tasks, tasks_for
 from benchmarks.sweep.settings import plain_config
+from benchmarks.tracking import RunLogger, start
 from simcore.checks import check_seed
 from simcore.files import OutputError, remove_temporaries, write_csv, write_parquet, write_text, writing
 
@@ -91,9 +92,9 @@ def run_campaign_sweep(cfg: DictConfig, run_dir: Path) -> CampaignResult:
         store = CellStore(run_dir / "cells", identity.config)
         try:
             _prepare(store, cfg)
-            logger = CampaignLogger(tracking, scenario, run_dir, settings, {n: strategy_params(cfg, n) for n in names},
-                                    str(cfg.seed))
-            return _run(cfg, settings, config, cells, store, logger, wall)
+            logger = start(tracking, cfg, scenario, run_dir, settings.name, "campaign")
+            params = {n: strategy_params(cfg, n) for n in names}
+            return _run(cfg, settings, config, cells, store, logger, params, wall)
         except OutputError as err:
             remove_temporaries(store.directory)
             kept = sum(store.has(c.id) for c in cells)
@@ -119,7 +120,7 @@ def _move_into(run_dir: Path, names: list[str], target: Path) -> Path:
 
 
 def _run(cfg: DictConfig, settings: CampaignSettings, config: dict, cells: list[Cell], store: CellStore,
-         logger: CampaignLogger, wall: float) -> CampaignResult:
+         logger: RunLogger, params: dict[str, dict[str, str]], wall: float) -> CampaignResult:
     run_dir = store.directory.parent
     found = store.check(cells)
     pending = [c for c in cells if c.id not in found]
@@ -127,14 +128,14 @@ def _run(cfg: DictConfig, settings: CampaignSettings, config: dict, cells: list[
              len(cells), settings.replicates, settings.periods, len(cells) - len(pending), run_dir)
     try:
         for cell_id in (c.id for c in cells if c.id in found):
-            logger.log_cell(found[cell_id])
+            log_cell(logger, found[cell_id], settings.reference, params)
         start = time.perf_counter()
 
         def keep(output: TaskResult) -> None:
             for result in output.cells:
                 if not store.has(result.cell.id):  # a worker that could not see the run directory
                     store.write(result.table, result.cell.id)
-                logger.log_cell(result.table)
+                log_cell(logger, result.table, settings.reference, params)
 
         run_tasks(tasks_for(pending, config, settings, store, None), settings, keep, work=run_campaign_task)
         compute = time.perf_counter() - start
@@ -145,12 +146,12 @@ def _run(cfg: DictConfig, settings: CampaignSettings, config: dict, cells: list[
     except BaseException:
         logger.abandon()
         raise
-    run_id = logger.close([run_dir / f for f in (*OUTPUTS, "config.yaml", "sweep.json", "report.html", "report.md",
-                                                 "figures")],
-                          {"cells": len(cells), "rows": len(tables["periods"]), "compute_s": compute},
-                          tables["periods"], [a.column for a in settings.grid])
+    logger.log_metrics(period_metrics(tables["periods"], [a.column for a in settings.grid]))
+    tracked = logger.finish([run_dir / f for f in (*OUTPUTS, "config.yaml", "sweep.json", "report.html", "report.md",
+                                                   "figures")],
+                            {"cells": len(cells), "rows": len(tables["periods"]), "compute_s": compute})
     result = CampaignResult(run_dir, tables, summary, accuracy, ope, len(pending), len(cells) - len(pending), compute,
-                            report_s, time.perf_counter() - wall, run_id)
+                            report_s, time.perf_counter() - wall, tracked.run_id)
     from benchmarks.campaign.console import print_campaign  # printing only
 
     print_campaign(result, settings, report)

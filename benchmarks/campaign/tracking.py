@@ -1,82 +1,49 @@
-"""MLflow for a campaign, from the parent process only: the sweep's logger
-(:class:`benchmarks.tracking.SweepLogger`: one background thread, one parent run reopened on a resume,
-one nested child run per cell, failures warn and lose nothing) with a campaign's metrics.
+"""MLflow for a campaign, from the parent process only, through the one logger every run uses
+(:class:`benchmarks.tracking.RunLogger`: one background thread, one parent run reopened on a resume,
+failures warn and lose nothing), with a campaign's metrics over time:
 
-- each CHILD run (one cell: one replicate at one axis level) gets, per strategy and period,
-  ``<strategy>/<metric>`` at ``step`` = period for the metrics in ``CAMPAIGN_METRICS``, so MLflow's
-  charts draw each strategy's campaign over time;
-- the PARENT run gets the same metrics averaged over the replicates, per period (``step``), keyed
-  ``<strategy>/<metric>`` (prefixed by the axis level, ``<axis>_<value>/``, when there are several),
-  and the campaign's counts and timings.
+- the PARENT run (params: the resolved config, flattened; tags: run directory, commit, command) gets,
+  per strategy and period, the metrics of ``CAMPAIGN_METRICS`` averaged over the replicates at
+  ``step`` = period, keyed ``<strategy>/<metric>`` (prefixed by the axis level, ``<axis>_<value>/``,
+  when there are several), and the campaign's counts and timings;
+- each CHILD run (one cell: one replicate at one axis level) gets the same metrics of its own
+  campaign, ``<strategy>/<metric>`` at ``step`` = period (:func:`benchmarks.tracking.cell_children`).
 """
 from __future__ import annotations
 
-import json
-import math
-import time
-import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import pandas as pd
 
 from benchmarks.campaign.cells import split
 from benchmarks.campaign.loop import PERIOD
-from benchmarks.campaign.settings import CampaignSettings
 from benchmarks.campaign.tables import period_means, with_cumulative
 from benchmarks.frames import axis_names
-from benchmarks.tracking import SweepLogger, TrackingSettings, _log_batch, _metric_key
+from benchmarks.tracking import RunLogger, cell_children
+from benchmarks.tracking.settings import numbers
 from simcore.results import STRATEGY
 
 CAMPAIGN_METRICS = ("net_value_true", "cum_net_value", "cum_regret", "holdout_forgone", "cum_forgone", "spend",
                     "treated", "holdout", "churned", "active_customers", "runtime_s")
 
 
-class CampaignLogger(SweepLogger):
-    """The sweep's logger with a campaign's parameters and per-period metrics (module docstring)."""
+def log_cell(logger: RunLogger, stacked: pd.DataFrame, reference: str,
+             strategy_params: Mapping[str, Mapping[str, str]]) -> None:
+    """Queue one cell (its stacked tables) as a child run: its periods with their cumulative columns."""
+    if logger.settings.enabled:
+        periods = with_cumulative(split(stacked)["periods"], reference)
+        logger.log_children(cell_children(periods.to_dict("records"), strategy_params, CAMPAIGN_METRICS))
 
-    metrics = CAMPAIGN_METRICS
 
-    def __init__(self, settings: TrackingSettings, experiment: str, run_dir: Path, campaign: CampaignSettings,
-                 strategy_params: Mapping[str, Mapping[str, str]], seed: str) -> None:
-        params = {"campaign": campaign.name, "scenario": experiment, "seed": seed,
-                  "replicates": str(campaign.replicates), "periods": str(campaign.periods),
-                  "holdout_share": str(campaign.holdout_share), "reference": campaign.reference,
-                  "oracle": str(campaign.oracle), "strategies": ",".join(strategy_params),
-                  "axes": json.dumps({a.path: list(a.values) for a in campaign.grid})}
-        super().__init__(settings, experiment, run_dir, campaign.name, params, strategy_params)
-        self.reference = campaign.reference
-
-    def log_cell(self, stacked: pd.DataFrame) -> None:
-        """Queue one cell's periods (with their cumulative columns) as its child run."""
-        if self.settings.enabled:
-            self.log_rows(with_cumulative(split(stacked)["periods"], self.reference))
-
-    def close(self, artifacts: Sequence[Path], metrics: Mapping[str, float], periods: pd.DataFrame,
-              axes: Sequence[str]) -> str | None:
-        """End the runs (SweepLogger.finish), then log the parent's per-period means; returns the
-        parent run's id (None when tracking is off or failed)."""
-        tracked = self.finish(artifacts, metrics)
-        if tracked.run_id is None:
-            return None
-        try:
-            from mlflow.entities import Metric
-            from mlflow.tracking import MlflowClient
-
-            now = int(time.time() * 1000)
-            means = period_means(periods, axes, [m for m in CAMPAIGN_METRICS if m in periods])
-            names = axis_names(list(axes))
-            several = len(means[list(axes)].drop_duplicates()) > 1 if axes else False
-            batch = []
-            for rec in means.to_dict("records"):
-                prefix = "".join(f"{names[a]}_{rec[a]}/" for a in axes) if several else ""
-                for m in CAMPAIGN_METRICS:
-                    value = rec.get(m)
-                    if isinstance(value, (int, float)) and math.isfinite(value):
-                        batch.append(Metric(_metric_key(f"{prefix}{rec[STRATEGY]}/{m}"), float(value), now,
-                                            int(rec[PERIOD])))
-            _log_batch(MlflowClient(tracking_uri=self.uri), tracked.run_id, batch, [], [])
-        except Exception as err:  # noqa: BLE001 - tracking never loses a campaign
-            warnings.warn(f"MLflow tracking at {self.uri!r} failed while logging the per-period means "
-                          f"({type(err).__name__}: {err}); every result is on disk in {self.run_dir}", stacklevel=2)
-        return tracked.run_id
+def period_metrics(periods: pd.DataFrame, axes: Sequence[str]) -> list[tuple[str, float, int]]:
+    """The parent's (name, value, step) triples: per (axis level, strategy, period) the mean over the
+    replicates of each CAMPAIGN_METRICS column (module docstring)."""
+    means = period_means(periods, axes, [m for m in CAMPAIGN_METRICS if m in periods])
+    names = axis_names(list(axes))
+    several = bool(axes) and len(means[list(axes)].drop_duplicates()) > 1
+    out = []
+    for rec in means.to_dict("records"):
+        prefix = "".join(f"{names[a]}_{rec[a]}/" for a in axes) if several else ""
+        values = numbers({m: rec[m] for m in CAMPAIGN_METRICS if m in rec})
+        out += [(f"{prefix}{rec[STRATEGY]}/{m}", v, int(rec[PERIOD])) for m, v in values.items()]
+    return out
