@@ -1,8 +1,10 @@
 """The main job: every chosen strategy on one scenario, compared honestly; or, with a ``sweep``
-node in the config, a sweep of such runs (benchmarks/sweep.py).
+node in the config, a sweep of such runs (benchmarks/sweep.py); or, with a ``campaign`` node, a
+campaign over periods (benchmarks/campaign).
 
     python -m benchmarks.run scenario=nba_engine seed=7 strategies=[milp,random]
     python -m benchmarks.run sweep=budget_sensitivity
+    python -m benchmarks.run campaign=holdout_learning
     python -m benchmarks.run --help          # usage, examples, the worlds, strategies and sweep presets
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
 from benchmarks import schemas
+from benchmarks.campaign import run_campaign_sweep
 from benchmarks.config import build_section, check_top_level, plain_choices, selected_strategies, strategy_params
 from benchmarks.pipeline import run_strategy
 from benchmarks.console import run_table
@@ -90,6 +93,8 @@ def _job(cfg: DictConfig) -> None:
         check_top_level(cfg)
         if cfg.get("sweep") is not None:
             run_sweep(cfg, run_dir)
+        elif cfg.get("campaign") is not None:
+            run_campaign_sweep(cfg, run_dir)
         else:
             run(cfg, run_dir)
     except RetentionBenchError as err:

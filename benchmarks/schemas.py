@@ -8,6 +8,7 @@ import re
 
 from hydra.core.config_store import ConfigStore
 
+from benchmarks.campaign.settings import CampaignSettings
 from benchmarks.sweep.settings import SweepSettings
 from benchmarks.tracking import TrackingSettings
 from simcore.build import schema
@@ -19,16 +20,21 @@ from simcore.transactions import TransactionPopulation
 from strategies.baselines import DoNothing, FrequencyOnly, RandomTargeting, TreatEveryone
 from strategies.clv_top_n import ClvTopN
 from strategies.lagrangian import Lagrangian
+from strategies.learning import Learning
 from strategies.milp import Milp
 from strategies.nba_rules import NbaRules
+from strategies.oracle import Oracle
+from strategies.thompson import Thompson
 
 # schema/strategy/<snake_case class name>
-STRATEGIES = (DoNothing, TreatEveryone, RandomTargeting, FrequencyOnly, ClvTopN, NbaRules, Milp, Lagrangian)
+STRATEGIES = (DoNothing, TreatEveryone, RandomTargeting, FrequencyOnly, ClvTopN, NbaRules, Milp, Lagrangian,
+              Learning, Thompson, Oracle)
 GROUPS = {
     "schema/scenario": {"spec": ScenarioSpec, "dir": ScenarioDir},
     "schema/population": {"synthetic": SyntheticPopulation, "file": FilePopulation,
                           "transactions": TransactionPopulation},
-    "schema": {"evaluation": EvaluationSettings, "tracking": TrackingSettings, "sweep": SweepSettings},
+    "schema": {"evaluation": EvaluationSettings, "tracking": TrackingSettings, "sweep": SweepSettings,
+               "campaign": CampaignSettings},
 }
 
 

@@ -187,7 +187,8 @@ HYDRA = [
     pytest.param(["scenario.population.horizon_years=1e308"],
                  r"^scenario\.population\.horizon_years = 1e\+308: must be <= 1000$", id="horizon-huge"),
     # found by tests/test_properties.py: ran silently with the default seed
-    pytest.param(["+seeed=5"], r"^seeed: unknown top-level key; allowed: evaluation, plugins, report, scenario, seed, ",
+    pytest.param(["+seeed=5"], r"^seeed: unknown top-level key; allowed: campaign, campaign_strategy, evaluation, "
+                                r"plugins, report, scenario, seed, ",
                  id="unknown-top-level-key"),
     pytest.param(["strategies=[nope]"],
                  r"strategies\[0\] = 'nope': unknown strategy; available: do_nothing, .*milp", id="unknown-strategy"),

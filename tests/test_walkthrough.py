@@ -103,7 +103,9 @@ def test_list_shows_every_group_with_descriptions_and_own_config_dirs(capsys):
     assert "no such group: scenarios; groups: " in capsys.readouterr().err
 
 
-def test_a_sweep_preset_is_chosen_with_or_without_plus():
+def test_a_sweep_or_campaign_preset_is_chosen_with_or_without_plus():
     plain, plus = compose("sweep=budget_sensitivity"), compose("+sweep=budget_sensitivity")
     assert plain == plus and plain.sweep.axes is not None
-    assert compose().get("sweep") is None  # no sweep unless one is chosen
+    plain, plus = compose("campaign=holdout_learning"), compose("+campaign=holdout_learning")
+    assert plain == plus and plain.campaign.periods == 8
+    assert compose().get("sweep") is None and compose().get("campaign") is None  # none unless chosen

@@ -28,6 +28,10 @@ def write_report(run_dir: Path) -> tuple[Path, Path]:
     """Write ``report.html`` and ``report.md`` (and ``figures/*.png|pdf``) into ``run_dir``, a single
     run's or a sweep's output directory; returns (html path, md path)."""
     run_dir = Path(run_dir)
+    if (run_dir / "periods.parquet").exists():  # a campaign's directory: its own sections and figures
+        from benchmarks.campaign.report import write_campaign_report
+
+        return write_campaign_report(run_dir)
     data = load_run(run_dir)
     # a sweep's statistics are computed once here and shared by its figures and tables
     sweep = sweep_stats(data.results, data.axes, *sweep_options(data)) if data.kind == "sweep" else None

@@ -32,7 +32,7 @@ Outputs in the run directory: results.parquet/.csv (one row per cell x strategy:
 and paired.csv (``benchmarks.stats``), config.yaml (resolved), sweep.json (what the directory
 holds), showcase/ (the full single-run outputs of replicate 0 at the first level of every axis),
 cells/ (and cells/rejected/), the report (``report=false`` skips it), .sweep.lock, and superseded/
-after a ``sweep.fresh`` start. MLflow: ``benchmarks.tracking.SweepLogger``.
+after a ``sweep.fresh`` start. MLflow: ``benchmarks.tracking`` (one RunLogger, a child per cell).
 """
 from __future__ import annotations
 

@@ -196,9 +196,11 @@ def backend(settings: SweepSettings) -> Iterator[None]:
         yield
 
 
-def run_tasks(tasks: list[Task], settings: SweepSettings, on_result: Callable[[TaskResult], None]) -> None:
-    """Run the tasks in parallel and hand each result to ``on_result`` in the parent as soon as it
-    returns (in completion order, not task order), moving the progress bar by its cells."""
+def run_tasks(tasks: list[Task], settings: SweepSettings, on_result: Callable[[TaskResult], None],
+              work: Callable[[Task], TaskResult] = run_task) -> None:
+    """Run the tasks in parallel (each with ``work``: a sweep's cells by default, a campaign's with
+    benchmarks.campaign) and hand each result to ``on_result`` in the parent as soon as it returns (in
+    completion order, not task order), moving the progress bar by its cells."""
     if not tasks:
         return
     cells = sum(len(t.cells) for t in tasks)
@@ -207,7 +209,7 @@ def run_tasks(tasks: list[Task], settings: SweepSettings, on_result: Callable[[T
     with bar, backend(settings):
         workers = {"initializer": watch_parent, "initargs": (os.getpid(),)} if settings.backend == "loky" else {}
         outputs = joblib.Parallel(n_jobs=settings.n_jobs, return_as="generator_unordered", **workers)(
-            joblib.delayed(run_task)(t) for t in tasks)
+            joblib.delayed(work)(t) for t in tasks)
         for output in outputs:
             on_result(output)
             bar.update(len(output.cells))

@@ -66,11 +66,13 @@ def strategy_children(table: pd.DataFrame, strategy_params: Mapping[str, Mapping
     return out
 
 
-def cell_children(records: Sequence[Mapping[str, object]],
-                  strategy_params: Mapping[str, Mapping[str, str]]) -> list[Child]:
-    """A sweep: one child per cell. Params: the axis values, replicate, scenario, seed and every
-    strategy's config (``<strategy>.<key>``); metrics: each strategy's headline columns
-    (``<strategy>/<column>``); tags: each strategy's status and, if not ok, its reason."""
+def cell_children(records: Sequence[Mapping[str, object]], strategy_params: Mapping[str, Mapping[str, str]],
+                  metrics: Sequence[str] = CHILD_METRICS) -> list[Child]:
+    """A sweep or a campaign: one child per cell. Params: the axis values, replicate, scenario, seed and
+    every strategy's config (``<strategy>.<key>``); metrics: each strategy's ``metrics`` columns
+    (``<strategy>/<column>``), at ``step`` = the row's ``period`` (a campaign's rows; 0 without one), so
+    MLflow draws a campaign over time; tags: each strategy's status and, if not ok, its reason (a
+    campaign's: its last period's)."""
     cells: dict[str, list[Mapping[str, object]]] = {}
     for rec in records:
         cells.setdefault(str(rec["cell"]), []).append(rec)
@@ -81,13 +83,14 @@ def cell_children(records: Sequence[Mapping[str, object]],
         params = {k: str(v) for k, v in first.items() if k.startswith("axis.")}
         params.update({"replicate": str(first["replicate"]), "scenario": str(first["scenario"]),
                        "seed": str(first["seed"])})
-        metrics = []
+        values = []
         for rec in rows:
             name = str(rec[STRATEGY])
             tags[f"status.{name}"] = str(rec[STATUS])
             if rec[STATUS] != Status.OK:
                 tags[f"reason.{name}"] = str(rec.get(REASON) or "")
             params.update({f"{name}.{k}": v for k, v in strategy_params.get(name, {}).items()})
-            metrics += [(f"{name}/{k}", v, 0) for k, v in numbers({k: rec[k] for k in CHILD_METRICS if k in rec}).items()]
-        out.append(Child(cell, cell, params, tuple(metrics), tags))
+            step = int(rec.get("period", 0))
+            values += [(f"{name}/{k}", v, step) for k, v in numbers({k: rec[k] for k in metrics if k in rec}).items()]
+        out.append(Child(cell, cell, params, tuple(values), tags))
     return out
