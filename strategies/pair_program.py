@@ -11,17 +11,14 @@ the few customers their prices leave undecided, with the limits left after the s
 
 Why HiGHS directly and not through CVXPY: the model is one sparse matrix, which HiGHS takes as it is;
 CVXPY's compile step cost more than HiGHS's whole LP on the budget sweep's problems, and minutes and
-gigabytes at a million customers (README, "Solver settings, measured"). Loaded models are cached per
-process, keyed by everything except the right-hand sides: along a sweep axis that only moves limits
-(budget, capacities, floors), a re-solve changes the row bounds of the loaded model, so an LP starts
-from the previous basis and a MILP from the previous plan (HiGHS setSolution), which is usually still
-feasible when a limit is relaxed.
+gigabytes at a million customers (README, "Solver settings, measured"). Every solve starts from
+scratch (a MILP may be given a starting plan): an LP re-solved from the previous basis can return
+another of a degenerate LP's optimal duals (other shadow prices, even another plan), and a sweep's
+results must not depend on which cells a worker happened to solve before.
 """
 from __future__ import annotations
 
-import hashlib
 import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -79,15 +76,6 @@ class PairProgram:
         p, rows = view.pairs, view.rows
         return cls(p.customer, view.n_customers, p.value_est, rows.matrix(p.customer, p.action, p.cost), rows.le, rows.rhs)
 
-    def key(self, relax: bool) -> str:
-        """Everything that fixes the loaded model, but not the right-hand sides."""
-        h = hashlib.blake2b(digest_size=16)
-        A = self.A.tocsr()
-        for arr in (self.customer, self.value, A.data, A.indices, A.indptr, self.le):
-            h.update(np.ascontiguousarray(arr).tobytes())
-        h.update(f"{self.n_customers}|{A.shape}|{relax}".encode())
-        return h.hexdigest()
-
     def row_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(R,) lower and upper bounds of the compiled rows, as HiGHS takes them."""
         inf = highspy.kHighsInf
@@ -107,16 +95,6 @@ class PairSolution:
     bound: float
     duals: np.ndarray | None
     seconds: float
-
-
-@dataclass
-class _Loaded:
-    highs: highspy.Highs
-    x: np.ndarray | None = None  # the last plan found: the next MILP's starting point
-
-
-_CACHE: OrderedDict[str, _Loaded] = OrderedDict()
-_CACHE_SIZE = 4  # one population's MILP and LP relaxation, and a restricted pair of them
 
 
 def _highs() -> highspy.Highs:
@@ -150,27 +128,11 @@ def _load(prog: PairProgram, relax: bool) -> highspy.Highs:
     return h
 
 
-def _loaded(prog: PairProgram, relax: bool) -> _Loaded:
-    """The cached model with this program's right-hand sides, or a newly loaded one."""
-    key = prog.key(relax)
-    model = _CACHE.pop(key, None)
-    if model is None:
-        model = _Loaded(_load(prog, relax))
-    elif len(prog.rhs):
-        lo, hi = prog.row_bounds()
-        rows = prog.n_customers + np.arange(len(prog.rhs), dtype=np.int32)
-        model.highs.changeRowsBounds(len(rows), rows, lo, hi)
-    _CACHE[key] = model
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return model
-
-
 def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: str = "milp",
           start: np.ndarray | None = None) -> PairSolution:
-    """Solve with HiGHS; ``what`` names the caller in errors; ``start``: (P,) a 0/1 plan to start a
-    MILP from (else the last plan of the same cached model, if any). Raises SolverError when HiGHS
-    fails or stops at a limit before finding any feasible plan."""
+    """Solve with HiGHS; ``what`` names the caller in errors; ``start``: (P,) a feasible 0/1 plan to
+    start a MILP from. Raises SolverError when HiGHS fails or stops at a limit before finding any
+    feasible plan."""
     begin = time.perf_counter()
     if len(prog.value) == 0:  # nothing left to choose
         holds = bool(np.all(np.where(prog.le, prog.rhs >= -1e-9, prog.rhs <= 1e-9)))
@@ -178,10 +140,7 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
             return PairSolution("infeasible", None, -np.inf, -np.inf, None, time.perf_counter() - begin)
         return PairSolution("optimal", np.zeros(0), 0.0, 0.0, np.zeros(len(prog.rhs)) if relax else None,
                             time.perf_counter() - begin)
-    model = _loaded(prog, relax)
-    h = model.highs
-    h.resetOptions()
-    h.setOptionValue("output_flag", False)
+    h = _load(prog, relax)
     if relax:  # MIP-only options would make HiGHS reject the LP
         options = {k: v for k, v in options.items() if not k.startswith("mip_")}
     else:
@@ -189,10 +148,9 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
     for key, value in options.items():
         if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
             raise SolverError(f"{what}: HiGHS does not accept option {key} = {value!r}")
-    x0 = start if start is not None else model.x
-    if not relax and x0 is not None:
+    if not relax and start is not None:
         guess = highspy.HighsSolution()
-        guess.col_value = np.asarray(x0, dtype=float)
+        guess.col_value = np.asarray(start, dtype=float)
         guess.value_valid = True
         h.setSolution(guess)
     if h.run() == highspy.HighsStatus.kError:
@@ -214,7 +172,6 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
         duals = np.asarray(solution.row_dual, dtype=float)[prog.n_customers:]
         return PairSolution("optimal", x, objective, objective, duals, seconds)
     x = (x > 0.5).astype(float)
-    model.x = x
     objective = float(prog.value @ x)
     bound = float(info.mip_dual_bound)
     bound = bound if np.isfinite(bound) else objective
