@@ -58,7 +58,7 @@ from simcore.scenario import ScenarioView
 from strategies.base import Strategy
 from strategies.chunks import ChunkStore, DaskChunks, LocalChunks, chunks_of, one_blas_thread
 from strategies.pair_program import PairProgram, check_highs_options, relative_gap, solve
-from strategies.repair import certified_plan, margin_of_width, restricted, widen
+from strategies.repair import certified_plan, infeasible, restricted, widen
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ class Lagrangian(Strategy):
         start = time.perf_counter()
         found = certificates(view)
         if found:  # exact and cheap at any size: no need to search for prices that cannot exist
-            raise InfeasibleError(f"lagrangian: {diagnose(view).message()}")
+            raise infeasible(view, "lagrangian")
         rows = view.rows
         chunks = chunks_of(view, rows.weights, self.chunk_size)
         with ExitStack() as stack:
@@ -140,7 +140,7 @@ class Lagrangian(Strategy):
         width = min(n, self.working_set)
         keep = np.empty(0, dtype=np.int64)
         for _ in range(self.rounds if n > self.working_set else 0):
-            part = restricted(rows, store, z, margin_of_width(rows, store, z, width), keep)
+            part = restricted(rows, store, z, store.margin_of_width(rows, z, width), keep)
             lp = solve(part.program, self.options(bound), relax=True, what="lagrangian")
             if lp.status == "infeasible":
                 width = widen(view, part, width, "lagrangian")  # the settled choices leave the open ones too little room
@@ -148,12 +148,11 @@ class Lagrangian(Strategy):
             candidate = self._bound(rows, store, lp.duals)
             if candidate > bound:
                 break  # too few customers open to price the whole population: keep the better prices
-            moved = store.choices(rows, z) != store.choices(rows, lp.duals)
-            moved[part.ids] = False
+            moved = np.setdiff1d(store.moved(rows, z, lp.duals), part.ids)
             z, bound = lp.duals, candidate
-            if not moved.any() or moved.sum() > 4 * width:
+            if len(moved) == 0 or len(moved) > 4 * width:
                 break  # exact LP duals (no settled customer changes its mind), or a jump too wide to chase
-            keep = np.union1d(keep, np.flatnonzero(moved))
+            keep = np.union1d(keep, moved)
         plan = certified_plan(view, store, z, bound, min(width, self.repair_set), lambda _: self.options(bound),
                               self.exact_set, lambda _: {**self.options(bound), "time_limit": min(self.time_limit, 60.0)},
                               self.gap, "lagrangian")
@@ -169,7 +168,7 @@ class Lagrangian(Strategy):
         """The exact LP duals of the whole problem (HiGHS), and their dual value: a certified bound."""
         lp = solve(PairProgram.of(view), self.options(0.0), relax=True, what="lagrangian")
         if lp.status == "infeasible":
-            raise InfeasibleError(f"lagrangian: {diagnose(view).message()}")
+            raise infeasible(view, "lagrangian")
         z = np.where(view.rows.le, np.maximum(lp.duals, 0.0), np.minimum(lp.duals, 0.0))
         return z, self._bound(view.rows, store, z)
 

@@ -30,14 +30,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simcore.checks import check_bool, check_choice, check_mapping, check_scalar
-from simcore.diagnose import diagnose
 from simcore.errors import InfeasibleError
 from simcore.plan import Plan, ShadowPrice, SolverReport
 from simcore.scenario import ScenarioView
 from strategies.base import Strategy
 from strategies.chunks import LocalChunks, chunks_of, one_blas_thread
 from strategies.pair_program import PairProgram, check_highs_options, relative_gap, solve
-from strategies.repair import certified_plan
+from strategies.repair import certified_plan, infeasible
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ class Milp(Strategy):
         program = PairProgram.of(view)
         lp = solve(program, self.options(len(pairs)), relax=True)
         if lp.status == "infeasible":
-            raise InfeasibleError(f"milp: {diagnose(view).message()}")
+            raise infeasible(view, "milp")
         # shadow prices: the row duals of the LP relaxation (what one more unit of a limit is worth);
         # as row prices they also settle every customer the LP does not leave close to indifference
         z = np.where(view.rows.le, np.maximum(lp.duals, 0.0), np.minimum(lp.duals, 0.0))

@@ -19,6 +19,7 @@ exact to its gap); ``lagrangian`` with the prices of its dual.
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -68,17 +69,27 @@ def restricted(rows: Rows, store: ChunkStore, z: np.ndarray, cut: float, keep: n
     return Restricted(settled, prog, ids, cust, act)
 
 
-def margin_of_width(rows: Rows, store: ChunkStore, z: np.ndarray, width: int) -> float:
-    """The margin below which exactly the ``width`` closest customers fall (inf: all of them)."""
-    margins = store.choices(rows, z, margin=True)
-    return np.inf if width >= len(margins) else float(np.partition(margins, width)[width])
-
-
 def widen(view: ScenarioView, part: Restricted, width: int, what: str) -> int:
     """The next open-set width after the settled choices left the open ones infeasible."""
     if len(part.ids) >= view.n_customers:
-        raise InfeasibleError(f"{what}: {diagnose(view).message()}")
+        raise infeasible(view, what)
     return min(view.n_customers, 4 * width)
+
+
+_DIAGNOSED: dict[int, tuple[weakref.ref, str]] = {}
+
+
+def infeasible(view: ScenarioView, what: str) -> InfeasibleError:
+    """The error for a view whose constraints cannot all hold, with its diagnosis (simcore.diagnose).
+    A diagnosis may solve several elastic MILPs (~0.5 s on playlistpro) and both exact strategies
+    run on the same view in a sweep's cell, so it is kept while the view lives."""
+    for key in [k for k, (ref, _) in _DIAGNOSED.items() if ref() is None]:
+        del _DIAGNOSED[key]
+    known = _DIAGNOSED.get(id(view))
+    if known is None or known[0]() is not view:
+        known = (weakref.ref(view), diagnose(view).message())
+        _DIAGNOSED[id(view)] = known
+    return InfeasibleError(f"{what}: {known[1]}")
 
 
 def certified_plan(view: ScenarioView, store: ChunkStore, z: np.ndarray, bound: float, width: int,
@@ -92,7 +103,7 @@ def certified_plan(view: ScenarioView, store: ChunkStore, z: np.ndarray, bound: 
     rows, n = view.rows, view.n_customers
     none = np.empty(0, dtype=np.int64)
     while True:
-        part = restricted(rows, store, z, margin_of_width(rows, store, z, width), none)
+        part = restricted(rows, store, z, store.margin_of_width(rows, z, width), none)
         mip = solve(part.program, options(len(part.program.value)), relax=False, what=what)
         if mip.status != "infeasible":
             break
@@ -100,15 +111,14 @@ def certified_plan(view: ScenarioView, store: ChunkStore, z: np.ndarray, bound: 
     objective = part.settled.value + mip.objective
     if len(part.ids) >= n:  # nothing was settled: HiGHS's own bound is a bound on the whole problem
         bound = min(bound, mip.bound)
-    best = store.choices(rows, z)
     cut = (bound - objective) * (1 + 1e-9) + 1e-9
     if len(part.ids) < n and bound - objective > gap * 1e-3 * max(1.0, abs(bound)):
-        free = int((store.choices(rows, z, margin=True) < cut).sum())
+        free = store.count_below(rows, z, cut)
         if free <= len(part.ids):  # those customers were all open in the MILP just solved: its bound holds
             bound = min(bound, max(objective, part.settled.value + mip.bound))
         elif free <= exact_set:
             exact = restricted(rows, store, z, cut, none)
-            found = _plan(best, part, mip)  # a feasible start: the repaired plan
+            found = _plan(store.choices(rows, z), part, mip)  # a feasible start: the repaired plan
             start = (found[exact.ids[exact.customer]] == exact.action).astype(float)
             sharp = solve(exact.program, exact_options(len(exact.program.value)), relax=False, what=what,
                           start=start)
@@ -118,7 +128,7 @@ def certified_plan(view: ScenarioView, store: ChunkStore, z: np.ndarray, bound: 
                 bound = min(bound, max(objective, exact.settled.value + sharp.bound))
                 if exact.settled.value + sharp.objective > objective:
                     part, mip, objective = exact, sharp, exact.settled.value + sharp.objective
-    return Repaired(_plan(best, part, mip), objective, max(bound, objective), mip)
+    return Repaired(_plan(store.choices(rows, z), part, mip), objective, max(bound, objective), mip)
 
 
 def _plan(best: np.ndarray, part: Restricted, mip: PairSolution) -> np.ndarray:
