@@ -187,6 +187,12 @@ class ChunkStore:
         """(N,) best action of every customer at prices z (-1 = none)."""
         return np.concatenate(self._map(lambda c: c.choices(rows, z)[0]))
 
+    def mean_positive_value(self) -> float:
+        """The mean estimated value of the pairs worth more than nothing, dollars (1.0 if none is)."""
+        parts = self._map(lambda c: (float(c.value[c.value > 0].sum()), int((c.value > 0).sum())))
+        count = sum(p[1] for p in parts)
+        return sum(p[0] for p in parts) / count if count else 1.0
+
     def margin_of_width(self, rows: Rows, z: np.ndarray, width: int) -> float:
         """The margin below which exactly the ``width`` closest customers fall (inf: all of them):
         the width-th smallest margin is among every chunk's width + 1 smallest."""
@@ -226,9 +232,16 @@ class DaskChunks(ChunkStore):
     """Chunks held by the workers of a Dask cluster, scattered once: each pass sends a small
     function (prices inside) and gathers small answers (sums, or the rows of a few customers)."""
 
-    def __init__(self, chunks: list[Chunk], client: distributed.Client) -> None:
+    def __init__(self, futures: list[distributed.Future], client: distributed.Client) -> None:
+        """A store of chunks already on the workers (``futures``: one a chunk, e.g. built there by
+        ``strategies.shards``)."""
         self.client = client
-        self.futures = client.scatter(chunks, broadcast=False)
+        self.futures = list(futures)
+
+    @classmethod
+    def scatter(cls, chunks: list[Chunk], client: distributed.Client) -> "DaskChunks":
+        """Send chunks built here to the workers."""
+        return cls(client.scatter(chunks, broadcast=False), client)
 
     def _map(self, fn: Callable[[Chunk], T]) -> list[T]:
         return self.client.gather(self.client.map(fn, self.futures, pure=False))

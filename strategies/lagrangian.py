@@ -58,7 +58,7 @@ from simcore.scenario import ScenarioView
 from strategies.base import Strategy
 from strategies.chunks import ChunkStore, DaskChunks, LocalChunks, chunks_of, one_blas_thread
 from strategies.pair_program import PairProgram, check_highs_options, relative_gap, solve
-from strategies.repair import certified_plan, infeasible, restricted, widen
+from strategies.repair import Coupled, certified_plan, infeasible, restricted, widen
 
 
 @dataclass(frozen=True)
@@ -123,27 +123,29 @@ class Lagrangian(Strategy):
         with ExitStack() as stack:
             if self.backend == "dask":  # a local cluster runs in threads here: scattering costs no pickling
                 client = stack.enter_context(dask_client(self.address, "strategy.lagrangian.address", processes=False))
-                store: ChunkStore = DaskChunks(chunks, client)
+                store: ChunkStore = DaskChunks.scatter(chunks, client)
             else:
                 store = LocalChunks(chunks)
             # the products here are (N, ~6) x (~6, K): multi-threaded BLAS only adds overhead to
             # them (README, "Solver settings, measured")
             with one_blas_thread():
-                return self._solve(view, rows, store, start)
+                return self.solve(Coupled.of(view), store, start, view)
 
-    def _solve(self, view: ScenarioView, rows: Rows, store: ChunkStore, start: float) -> Plan:
-        n = view.n_customers
-        if n <= self.working_set:  # the working-set LP below would be the whole LP: solve it directly
+    def solve(self, problem: Coupled, store: ChunkStore, start: float, view: ScenarioView | None = None) -> Plan:
+        """The certified plan of the problem whose customers ``store`` holds (``view``: the same problem
+        in this process, if it is here: then a problem of at most working_set customers is one LP)."""
+        rows, n = problem.rows, problem.n_customers
+        if view is not None and n <= self.working_set:  # the working-set LP would be the whole LP: solve it
             z, bound = self._exact_dual(view, store)
         else:
-            z, bound = self._dual(view, rows, store)
+            z, bound = self._dual(rows, store)
         width = min(n, self.working_set)
         keep = np.empty(0, dtype=np.int64)
         for _ in range(self.rounds if n > self.working_set else 0):
             part = restricted(rows, store, z, store.margin_of_width(rows, z, width), keep)
             lp = solve(part.program, self.options(bound), relax=True, what="lagrangian")
             if lp.status == "infeasible":
-                width = widen(view, part, width, "lagrangian")  # the settled choices leave the open ones too little room
+                width = widen(problem, part, width, "lagrangian")  # the settled choices leave the open ones too little room
                 continue
             candidate = self._bound(rows, store, lp.duals)
             if candidate > bound:
@@ -153,7 +155,7 @@ class Lagrangian(Strategy):
             if len(moved) == 0 or len(moved) > 4 * width:
                 break  # exact LP duals (no settled customer changes its mind), or a jump too wide to chase
             keep = np.union1d(keep, moved)
-        plan = certified_plan(view, store, z, bound, min(width, self.repair_set), lambda _: self.options(bound),
+        plan = certified_plan(problem, store, z, bound, min(width, self.repair_set), lambda _: self.options(bound),
                               self.exact_set, lambda _: {**self.options(bound), "time_limit": min(self.time_limit, 60.0)},
                               self.gap, "lagrangian")
         gap = relative_gap(plan.objective, plan.bound)
@@ -172,11 +174,10 @@ class Lagrangian(Strategy):
         z = np.where(view.rows.le, np.maximum(lp.duals, 0.0), np.minimum(lp.duals, 0.0))
         return z, self._bound(view.rows, store, z)
 
-    def _dual(self, view: ScenarioView, rows: Rows, store: ChunkStore) -> tuple[np.ndarray, float]:
+    def _dual(self, rows: Rows, store: ChunkStore) -> tuple[np.ndarray, float]:
         """Approximately minimize L: smoothed L-BFGS-B in temperature stages. Returns prices and the
         best (smallest) exact L seen: a certified upper bound."""
-        positive = view.pairs.value_est[view.pairs.value_est > 0]
-        scale = float(positive.mean()) if len(positive) else 1.0
+        scale = store.mean_positive_value()
         bounds = [(0.0, None) if le else (None, 0.0) for le in rows.le]
         z = np.zeros(len(rows.rhs))
         best = [np.inf, z]

@@ -36,7 +36,7 @@ from simcore.scenario import ScenarioView
 from strategies.base import Strategy
 from strategies.chunks import LocalChunks, chunks_of, one_blas_thread
 from strategies.pair_program import PairProgram, check_highs_options, relative_gap, solve
-from strategies.repair import certified_plan, infeasible
+from strategies.repair import Coupled, certified_plan, infeasible
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class Milp(Strategy):
         bound = store.map_sum(lambda c: c.sums(view.rows, z, 0.0)).exact + float(z @ view.rows.rhs)
         with one_blas_thread():
             options = functools.partial(self._restricted_options, bound, start)
-            plan = certified_plan(view, store, z, bound, self.repair_set, options, view.n_customers, options,
+            plan = certified_plan(Coupled.of(view), store, z, bound, self.repair_set, options, view.n_customers, options,
                                   self.mip_rel_gap, "milp")
         gap = relative_gap(plan.objective, plan.bound)
         limited = plan.mip.status == "stopped_at_limit"

@@ -57,6 +57,21 @@ class Repaired:
     mip: PairSolution
 
 
+@dataclass(frozen=True)
+class Coupled:
+    """What the repair needs of a problem: its compiled rows, its number of customers, and the error
+    for constraints that cannot all hold (``fail(what)``). A sharded problem has no ScenarioView on
+    the driver (``strategies.shards``), so the repair does not ask for one."""
+
+    rows: Rows
+    n_customers: int
+    fail: Callable[[str], InfeasibleError]
+
+    @classmethod
+    def of(cls, view: ScenarioView) -> "Coupled":
+        return cls(view.rows, view.n_customers, lambda what: infeasible(view, what))
+
+
 def restricted(rows: Rows, store: ChunkStore, z: np.ndarray, cut: float, keep: np.ndarray) -> Restricted:
     """Settle every customer whose margin at prices z is >= cut (and not in ``keep``) at its best
     choice; the program over the open ones with the limits the settled ones leave."""
@@ -69,11 +84,11 @@ def restricted(rows: Rows, store: ChunkStore, z: np.ndarray, cut: float, keep: n
     return Restricted(settled, prog, ids, cust, act)
 
 
-def widen(view: ScenarioView, part: Restricted, width: int, what: str) -> int:
+def widen(problem: Coupled, part: Restricted, width: int, what: str) -> int:
     """The next open-set width after the settled choices left the open ones infeasible."""
-    if len(part.ids) >= view.n_customers:
-        raise infeasible(view, what)
-    return min(view.n_customers, 4 * width)
+    if len(part.ids) >= problem.n_customers:
+        raise problem.fail(what)
+    return min(problem.n_customers, 4 * width)
 
 
 _DIAGNOSED: dict[int, tuple[weakref.ref, str]] = {}
@@ -92,7 +107,7 @@ def infeasible(view: ScenarioView, what: str) -> InfeasibleError:
     return InfeasibleError(f"{what}: {known[1]}")
 
 
-def certified_plan(view: ScenarioView, store: ChunkStore, z: np.ndarray, bound: float, width: int,
+def certified_plan(problem: Coupled, store: ChunkStore, z: np.ndarray, bound: float, width: int,
                    options: Callable[[int], HighsOptions], exact_set: int,
                    exact_options: Callable[[int], HighsOptions], gap: float, what: str) -> Repaired:
     """Steps 1 and 2 of the module docstring at prices z whose dual value is ``bound`` (a certified
@@ -100,14 +115,14 @@ def certified_plan(view: ScenarioView, store: ChunkStore, z: np.ndarray, bound: 
     HiGHS's options for the repair's MILP and the reduced-cost-fixing one, given its number of pairs
     (called when it runs, so a time limit can count what is left); gap: the relative gap below which
     step 2 is skipped."""
-    rows, n = view.rows, view.n_customers
+    rows, n = problem.rows, problem.n_customers
     none = np.empty(0, dtype=np.int64)
     while True:
         part = restricted(rows, store, z, store.margin_of_width(rows, z, width), none)
         mip = solve(part.program, options(len(part.program.value)), relax=False, what=what)
         if mip.status != "infeasible":
             break
-        width = widen(view, part, width, what)
+        width = widen(problem, part, width, what)
     objective = part.settled.value + mip.objective
     if len(part.ids) >= n:  # nothing was settled: HiGHS's own bound is a bound on the whole problem
         bound = min(bound, mip.bound)
