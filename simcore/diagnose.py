@@ -109,6 +109,16 @@ def _elastic(A: sp.csr_matrix, rows: tuple[Row, ...], elastic: np.ndarray, view:
     return A @ np.round(x.value)
 
 
+def _cheapest(customer: np.ndarray, use: np.ndarray, n_customers: int) -> np.ndarray:
+    """The smallest ``use`` of each customer that has one (customers as they first appear sorted)."""
+    if len(customer) and np.all(customer[1:] >= customer[:-1]):  # pairs come customer by customer
+        starts = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
+        return np.minimum.reduceat(use, starts)  # ~50x faster than np.minimum.at
+    cheapest = np.full(n_customers, np.inf)
+    np.minimum.at(cheapest, customer, use)
+    return cheapest[np.isfinite(cheapest)]
+
+
 def certificates(view: ScenarioView) -> tuple[Certificate, ...]:
     """Exact pairwise conflicts between a contact-count floor and one limit row (or the floor alone)."""
     pairs, rows = view.pairs, view.rows.rows
@@ -130,11 +140,13 @@ def certificates(view: ScenarioView) -> tuple[Certificate, ...]:
             if limit.sense != "<=":
                 continue
             use = view.rows.row_coefficients(r, weights, pairs.action, pairs.cost)
-            cheapest = np.full(view.n_customers, np.inf)
-            np.minimum.at(cheapest, pairs.customer[counts], use[counts])
-            cheapest = np.sort(cheapest[np.isfinite(cheapest)])
+            cheapest = _cheapest(pairs.customer[counts], use[counts], view.n_customers)
+            room = limit.rhs * (1 + 1e-9) + 1e-9
+            if need < len(cheapest) and np.partition(cheapest, need)[:need].sum() < room * (1 - 1e-12):
+                continue  # clearly within the limit: the sorted sum below (the one reported) is not needed
+            cheapest = np.sort(cheapest)
             least = float(cheapest[:need].sum())
-            if least > limit.rhs * (1 + 1e-9) + 1e-9:
+            if least > room:
                 reachable = int(np.searchsorted(np.cumsum(cheapest), limit.rhs * (1 + 1e-9) + 1e-9, side="right"))
                 out.append(Certificate(floor, limit, least, reachable, candidates, float(cheapest[0])))
     return tuple(out)
