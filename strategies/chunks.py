@@ -148,6 +148,11 @@ class Chunk:
         margin = self.choices(rows, z)[1]
         return margin if count >= self.n else np.partition(margin, count)[:count]
 
+    def sample(self, step: int) -> "Chunk":
+        """Every customer whose global index is a multiple of ``step`` (a systematic sample)."""
+        local = np.arange((-self.first) % step, self.n, step)
+        return Chunk(self.value[:, local], self.cost[:, local], self.weights[:, local], 0)
+
     def _value_of(self, choice: np.ndarray) -> float:
         who = np.flatnonzero(choice >= 0)
         return float(self.value[choice[who], who].sum())
@@ -186,6 +191,10 @@ class ChunkStore:
     def choices(self, rows: Rows, z: np.ndarray) -> np.ndarray:
         """(N,) best action of every customer at prices z (-1 = none)."""
         return np.concatenate(self._map(lambda c: c.choices(rows, z)[0]))
+
+    def sample(self, step: int) -> list[Chunk]:
+        """Every ``step``-th customer of the population, brought here."""
+        return self._map(lambda c: c.sample(step))
 
     def mean_positive_value(self) -> float:
         """The mean estimated value of the pairs worth more than nothing, dollars (1.0 if none is)."""

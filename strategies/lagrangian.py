@@ -69,6 +69,7 @@ class Lagrangian(Strategy):
     most working_set); exact_set: the most customers the reduced-cost-fixing step re-solves (0 = never); rounds: working-set rounds
     before giving up on an exact LP dual (the bound stays certified either way);
     tau_stages: smoothing temperatures of the dual, as fractions of the mean positive pair value;
+    sample: customers in the dual's warm-start sample, used above 4 x sample customers (0 = never);
     chunk_size: customers per chunk; backend: local | dask (address: a scheduler, null = a local
     cluster); highs_options: passed to HiGHS for the restricted LP and MILP."""
 
@@ -78,6 +79,7 @@ class Lagrangian(Strategy):
     rounds: int = 8
     tau_stages: tuple[float, ...] = (0.1, 0.01, 0.001)
     dual_iterations: int = 200
+    sample: int = 20_000
     chunk_size: int = 250_000
     backend: str = "local"
     address: str | None = None
@@ -97,6 +99,7 @@ class Lagrangian(Strategy):
             check_scalar(t, f"tau_stages[{i}]", float, 0.0, min_inclusive=False)
         object.__setattr__(self, "tau_stages", tuple(float(t) for t in stages))
         check_scalar(self.dual_iterations, "dual_iterations", int, 1)
+        check_scalar(self.sample, "sample", int, 0)
         check_scalar(self.chunk_size, "chunk_size", int, 1)
         check_choice(self.backend, "backend", ("local", "dask"))
         check_scalar(self.gap, "gap", float, 0.0, 1.0)
@@ -138,7 +141,7 @@ class Lagrangian(Strategy):
         if view is not None and n <= self.working_set:  # the working-set LP would be the whole LP: solve it
             z, bound = self._exact_dual(view, store)
         else:
-            z, bound = self._dual(rows, store)
+            z, bound = self._dual(rows, store, n)
         width = min(n, self.working_set)
         keep = np.empty(0, dtype=np.int64)
         for _ in range(self.rounds if n > self.working_set else 0):
@@ -174,28 +177,44 @@ class Lagrangian(Strategy):
         z = np.where(view.rows.le, np.maximum(lp.duals, 0.0), np.minimum(lp.duals, 0.0))
         return z, self._bound(view.rows, store, z)
 
-    def _dual(self, rows: Rows, store: ChunkStore) -> tuple[np.ndarray, float]:
+    def _dual(self, rows: Rows, store: ChunkStore, n: int) -> tuple[np.ndarray, float]:
         """Approximately minimize L: smoothed L-BFGS-B in temperature stages. Returns prices and the
-        best (smallest) exact L seen: a certified upper bound."""
+        best (smallest) exact L seen on the whole population: a certified upper bound. Above
+        4 x ``sample`` customers the stages run on every (n // sample)-th customer first, against
+        limits scaled to the sample's share, and only the last stage on everyone, from the sample's
+        prices (a pass over the sample costs a fraction of one over everyone; the prices of a large
+        random sample are close to the whole's)."""
         scale = store.mean_positive_value()
-        bounds = [(0.0, None) if le else (None, 0.0) for le in rows.le]
         z = np.zeros(len(rows.rhs))
         best = [np.inf, z]
+        stages = self.tau_stages
+        if self.sample and n > 4 * self.sample:
+            part = LocalChunks(store.sample(n // self.sample))
+            share = sum(c.n for c in part.chunks) / n
+            z = self._minimize(rows, part, rows.rhs * share, z, stages, scale, [np.inf, z])
+            stages = stages[-1:]
+        self._minimize(rows, store, rows.rhs, z, stages, scale, best)
+        return best[1], best[0]
 
-        for fraction in self.tau_stages:
+    def _minimize(self, rows: Rows, store: ChunkStore, rhs: np.ndarray, z: np.ndarray, stages: tuple[float, ...],
+                  scale: float, best: list) -> np.ndarray:
+        """L-BFGS-B on the smoothed dual at each temperature (fractions of ``scale`` dollars) from z,
+        with row limits ``rhs``; best: [smallest exact dual value seen, its prices], updated."""
+        bounds = [(0.0, None) if le else (None, 0.0) for le in rows.le]
+        for fraction in stages:
             tau = fraction * scale
 
             def f(zz: np.ndarray) -> tuple[float, np.ndarray]:
                 s = store.map_sum(lambda c: c.sums(rows, zz, tau))
-                exact = s.exact + float(zz @ rows.rhs)
+                exact = s.exact + float(zz @ rhs)
                 if exact < best[0]:
                     best[0], best[1] = exact, zz.copy()
-                return s.smooth + float(zz @ rows.rhs), rows.rhs - s.use
+                return s.smooth + float(zz @ rhs), rhs - s.use
 
             res = scipy.optimize.minimize(f, z, jac=True, method="L-BFGS-B", bounds=bounds,
                                           options={"maxiter": self.dual_iterations, "ftol": 1e-13, "gtol": 1e-10})
             z = res.x
-        return best[1], best[0]
+        return z
 
     @staticmethod
     def _bound(rows: Rows, store: ChunkStore, z: np.ndarray) -> float:
