@@ -113,6 +113,8 @@ def _run_dask(n: int, strategy: str, args: argparse.Namespace, out: mp.Queue) ->
         run = solve_sharded(world, chosen, client)
     s = run.plan.solver
     workers = " ".join(f"{m:,.0f}" for m in run.worker_peak_mb)
+    print(f"{n:,} customers in {len(world.shards())} shards of {args.shard_size:,}: {run.passes} passes over "
+          f"every shard", flush=True)
     out.put(ScaleRow(n, f"lagrangian/dask x{args.workers}", -1, run.build_s, run.solve_s, run.driver_peak_mb,
                      s.objective, s.bound, s.gap, s.status, True, workers))
 

@@ -246,6 +246,7 @@ class DaskChunks(ChunkStore):
         ``strategies.shards``)."""
         self.client = client
         self.futures = list(futures)
+        self.passes = 0  # maps over every chunk so far (what a model of a bigger cluster multiplies)
 
     @classmethod
     def scatter(cls, chunks: list[Chunk], client: distributed.Client) -> "DaskChunks":
@@ -253,4 +254,5 @@ class DaskChunks(ChunkStore):
         return cls(client.scatter(chunks, broadcast=False), client)
 
     def _map(self, fn: Callable[[Chunk], T]) -> list[T]:
+        self.passes += 1
         return self.client.gather(self.client.map(fn, self.futures, pure=False))

@@ -103,11 +103,13 @@ class Shard:
 @dataclass(frozen=True)
 class ShardedRun:
     """A sharded solve: the plan (one action a customer, -1 = none), the seconds spent building the
-    shards and the world's rows, and solving; peak resident memory (MB) of each worker and the driver."""
+    shards and the world's rows, and solving; the solve's passes over every shard; peak resident
+    memory (MB) of each worker and the driver."""
 
     plan: Plan
     build_s: float
     solve_s: float
+    passes: int
     worker_peak_mb: tuple[float, ...]
     driver_peak_mb: float
 
@@ -174,4 +176,4 @@ def solve_sharded(world: ShardedWorld, strategy: Lagrangian, client: distributed
         plan = strategy.solve(Coupled(rows, world.n_customers, fail), store, start)
     solved = time.perf_counter() - start
     peaks = tuple(float(v) for v in client.run(_peak_mb).values())
-    return ShardedRun(plan, built, solved, peaks, _peak_mb())
+    return ShardedRun(plan, built, solved, store.passes, peaks, _peak_mb())
