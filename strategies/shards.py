@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from simcore.checks import check_scalar
 from simcore.constraints import Rows
@@ -154,9 +155,10 @@ def solve_sharded(world: ShardedWorld, strategy: Lagrangian, client: distributed
     start = time.perf_counter()
     count = len(world.shards())
     shards = [client.submit(_build_shard, world, i, pure=False) for i in range(count)]
-    table = pd.concat(client.gather([client.submit(_groups, s, pure=False) for s in shards]), ignore_index=True)
-    for c in GROUP_COLUMNS:  # each shard has its own categories: one set for the world
-        table[c] = table[c].astype(str).astype("category")
+    parts = client.gather([client.submit(_groups, s, pure=False) for s in shards])
+    # each shard has its own categories: unite them without expanding N labels into Python strings
+    table = pd.DataFrame({c: union_categoricals([p[c] for p in parts]) for c in GROUP_COLUMNS})
+    del parts
     whole = world.spec.constraint_set.compile(Groups(table), world.spec.catalog)
     # the world's rows without its (N, U) weights: the customers' weights stay on the workers
     rows = Rows(whole.rows, whole.weights[:0], whole.column, whole.action_weight, whole.cost_weighted)
