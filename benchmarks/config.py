@@ -26,7 +26,30 @@ def compose(*overrides: str, config_dir: Path = CONF) -> DictConfig:
 
     schemas.register()
     with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
-        return hydra_compose("config", overrides=list(overrides))
+        return hydra_compose("config", overrides=plain_choices(list(overrides), config_dir))
+
+
+def optional_groups(config_dir: Path = CONF) -> tuple[str, ...]:
+    """The groups conf/config.yaml lists with no default (``- sweep: null``): chosen as ``sweep=NAME``."""
+    defaults = OmegaConf.load(config_dir / "config.yaml").get("defaults") or []
+    return tuple(k for d in defaults if isinstance(d, DictConfig) for k, v in d.items() if v is None)
+
+
+def plain_choices(overrides: list[str], config_dir: Path = CONF) -> list[str]:
+    """``+sweep=NAME`` as ``sweep=NAME`` for the optional groups: the group is in the defaults list, so
+    Hydra would refuse the appending ``+`` that earlier versions (and muscle memory) use."""
+    groups = optional_groups(config_dir)
+    return [o[1:] if o.startswith("+") and o[1:].partition("=")[0] in groups else o for o in overrides]
+
+
+def check_top_level(cfg: DictConfig, config_dir: Path = CONF) -> None:
+    """Every top-level key is one conf/config.yaml has or a config group (a directory of conf/): the top
+    level has no schema, so '+seeed=5' would otherwise run silently with the default seed."""
+    groups = (p.name for p in config_dir.iterdir() if p.is_dir())
+    allowed = {*OmegaConf.load(config_dir / "config.yaml").keys(), *groups} - {"defaults", "hydra"}
+    for key in cfg:
+        if key not in allowed and key != "hydra":
+            raise ConfigError(f"{key}: unknown top-level key; allowed: {', '.join(sorted(allowed))}")
 
 
 def plugins(cfg: DictConfig) -> tuple[str, ...]:
@@ -38,6 +61,9 @@ def build_section(cfg: DictConfig, key: str, expect: type | None = None) -> Any:
     """The object of the top-level config node ``key`` (scenario, evaluation, tracking, sweep)."""
     if cfg.get(key) is None:
         raise ConfigError(f"{key}: missing from the config")
+    if not isinstance(cfg[key], DictConfig):  # 'tracking=off' on a saved config.yaml, which has no groups
+        raise ConfigError(f"{key} = {cfg[key]!r}: must be a config node; choosing a {key} by name works on the "
+                          f"project's config only; on a saved config.yaml set its fields ({key}.<field>=...)")
     return build(cfg[key], key, plugins(cfg), expect)
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 from benchmarks import stats
 from simcore.groups import VALUE_TIERS
 from simcore.errors import ConfigError
-from simcore.results import AXIS, BINDING, MIX, STATUS, STRATEGY, Status, items
+from simcore.results import AXIS, BINDING, MIX, NOTE, SHADOW, STATUS, STRATEGY, Status, items
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -82,6 +82,93 @@ def split_ok(results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def strategy_order(results: pd.DataFrame) -> list[str]:
     """Strategies in order of first appearance (the config order of the run)."""
     return list(dict.fromkeys(results[STRATEGY]))
+
+
+def flagged_references(results: pd.DataFrame) -> list[str]:
+    """Strategies flagged as references that ignore the constraints by design (a status-ok row whose
+    ``note`` starts with "reference:", such as treat_everyone): figures keep them out of the axis
+    scaling of the strategies that respect the budget."""
+    if NOTE not in results.columns:
+        return []
+    ok, _ = split_ok(results)
+    flagged = ok[ok[NOTE].map(lambda n: isinstance(n, str) and n.startswith("reference:"))]
+    return [s for s in strategy_order(results) if s in set(flagged[STRATEGY])]
+
+
+def coinciding(table: pd.DataFrame, x: str, tolerances: Mapping[str, float]) -> list[list[str]]:
+    """Groups of strategies whose lines coincide: the same levels of ``x`` and, at every one of them,
+    each column of ``tolerances`` within its tolerance (units of that column). table: one panel's
+    rows, one per level x strategy (:func:`axis_summary` with {"mean": tol}, or
+    :func:`frontier_frame`); a row with a missing value in any of those columns is no point of the
+    line. Groups of two or more, in config order."""
+    columns = list(tolerances)
+    lines = {s: part.dropna(subset=columns).set_index(x)[columns].sort_index()
+             for s, part in table.groupby(STRATEGY, sort=False)}
+    lines = {s: line for s, line in lines.items() if len(line)}
+    groups: list[list[str]] = []
+    for strategy, line in lines.items():
+        for group in groups:
+            first = lines[group[0]]
+            if list(first.index) == list(line.index) and all(
+                    bool((first[c] - line[c]).abs().le(tol).all()) for c, tol in tolerances.items()):
+                group.append(strategy)
+                break
+        else:
+            groups.append([strategy])
+    return [g for g in groups if len(g) > 1]
+
+
+def priced_rows(results: pd.DataFrame) -> list[str]:
+    """The rows with a nonzero shadow price in some status-ok row (``shadow.<row>`` columns, $ per
+    unit of the row's limit), in column order: the limits worth more to some optimizer."""
+    ok, _ = split_ok(results)
+    out = []
+    for row in items(results.columns, SHADOW):
+        prices = pd.to_numeric(ok[SHADOW + row], errors="coerce")
+        if bool((prices.abs() > 1e-9).any()):
+            out.append(row)
+    return out
+
+
+def row_unit(row: str, units: Mapping[str, str] | None = None) -> str:
+    """The unit of a constraint row's limit: from ``units`` (the audit's row -> unit) when it names
+    the row, else "$" for the budget and "contacts" for every other row (the units the constraint
+    kinds compile to, simcore/constraints/kinds.py)."""
+    if units and row in units:
+        return str(units[row])
+    return "$" if row == "budget" else "contacts"
+
+
+def frontier_frame(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Value against spend per strategy, status-ok rows only, dollars: one row per (axis levels...,
+    strategy) of a sweep with the mean across replicates and its ``level`` Student-t interval, or one
+    row per strategy of a single run with the Monte Carlo range of realized outcomes as the true
+    value's interval (``net_value_mc_lo``/``_hi``) and none for the estimate.
+
+    Returns columns [axis columns...,] strategy, spend, net_value, net_value_lo, net_value_hi,
+    est_net_value, est_lo, est_hi, price (mean ``shadow.budget``, $ of estimated net value per $ of
+    budget; NaN for a strategy that prices no rows)."""
+    require_columns(results, ("spend", "net_value", "est_net_value"), "results")
+    axes = axis_columns(results)
+    price = SHADOW + "budget"
+    columns = [*axes, STRATEGY, "spend", "net_value", "net_value_lo", "net_value_hi", "est_net_value", "est_lo",
+               "est_hi", "price"]
+    ok, _ = split_ok(results)
+    if not axes:
+        rows = [{STRATEGY: r[STRATEGY], "spend": r["spend"], "net_value": r["net_value"],
+                 "net_value_lo": r.get("net_value_mc_lo", np.nan), "net_value_hi": r.get("net_value_mc_hi", np.nan),
+                 "est_net_value": r["est_net_value"], "est_lo": np.nan, "est_hi": np.nan,
+                 "price": r.get(price, np.nan)} for r in ok.to_dict("records")]
+        return pd.DataFrame(rows, columns=columns).astype({c: float for c in columns[1:]})
+    metrics = ["spend", "net_value", "est_net_value", *([price] if price in results.columns else [])]
+    summary = stats.summarize(ok, axes, metrics=metrics, level=level)
+    out = summary[[*axes, STRATEGY]].copy()
+    for name, metric in (("spend", "spend_mean"), ("net_value", "net_value_mean"), ("net_value_lo", "net_value_lo"),
+                         ("net_value_hi", "net_value_hi"), ("est_net_value", "est_net_value_mean"),
+                         ("est_lo", "est_net_value_lo"), ("est_hi", "est_net_value_hi"),
+                         ("price", f"{price}_mean")):
+        out[name] = summary[metric].astype(float) if metric in summary.columns else np.nan
+    return out[out["spend"].notna()].reset_index(drop=True)[columns]
 
 
 def facets(frame: pd.DataFrame, others: Sequence[str], axes: Sequence[str]) -> list[tuple[str, pd.DataFrame]]:

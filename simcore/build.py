@@ -264,6 +264,8 @@ def must_be(err: ValidationError) -> str:
         return "must be a mapping (e.g. {key: value})"
     if re.search(r"Cannot assign \w+ to List|is not a ListConfig", text):
         return "must be a list"
+    if "is not Optional" in text or "Incompatible value 'None'" in text:
+        return "must not be null"
     match = re.search(r"could not be converted to (\w+)", text)
     return f"must be {'an' if match.group(1)[0] in 'AEIOU' else 'a'} {match.group(1).lower()}" if match else text
 

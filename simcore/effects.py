@@ -16,19 +16,26 @@ import numpy as np
 from simcore.checks import check_scalar
 
 
+# Below this sd, h is 1 to within 1e-8 (and Gamma(1/sd^2, sd^2) stops being computable: sd^2 underflows
+# near 1e-154, where numpy returned h = inf, every true effect 1); above MAX_SD almost every h is 0 already
+# (and near 1e154 the shape overflows).
+NEGLIGIBLE_SD, MAX_SD = 1e-8, 100.0
+
+
 @dataclass(frozen=True)
 class EffectModel:
-    """effect_true = min(1, uplift x h), h ~ Gamma with mean 1 and sd ``heterogeneity_sd`` (0 = none)."""
+    """effect_true = min(1, uplift x h), h ~ Gamma with mean 1 and sd ``heterogeneity_sd`` (0 = none;
+    below 1e-8, none as well; at most 100)."""
 
     heterogeneity_sd: float = 0.0
 
     def __post_init__(self) -> None:
-        check_scalar(self.heterogeneity_sd, "heterogeneity_sd", float, 0.0)
+        check_scalar(self.heterogeneity_sd, "heterogeneity_sd", float, 0.0, MAX_SD)
 
     def true_effect(self, stated_uplift: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """stated_uplift: (P,) -> (P,) true relative churn reduction in [0, 1]."""
         sd = self.heterogeneity_sd
-        if sd == 0.0:
+        if sd < NEGLIGIBLE_SD:
             h = np.ones(len(stated_uplift))
         else:
             h = rng.gamma(1.0 / sd**2, sd**2, len(stated_uplift))

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from simcore.build import build, check_plugins
-from simcore.checks import check_identifier
+from simcore.checks import check_identifier, prefix_errors
 from simcore.constraints import Constraint, ConstraintSet
 from simcore.errors import ConfigError
 from simcore.files import write_csv, write_parquet, write_text
@@ -112,8 +112,10 @@ class ScenarioDir:
         spec = _read_json(d / "constraints.json", ("spec",))["spec"]
         if not isinstance(spec, dict):
             raise ConfigError(f"{WHERE}/constraints.json.spec = {spec!r}: must be a mapping of constraints")
-        constraints = ConstraintSet({key: build(node, f"{WHERE}/constraints.json.spec.{key}", self.plugins,
-                                                expect=Constraint) for key, node in spec.items()})
+        built = {key: build(node, f"{WHERE}/constraints.json.spec.{key}", self.plugins, expect=Constraint)
+                 for key, node in spec.items()}
+        with prefix_errors(f"{WHERE}/constraints.json.spec"):
+            constraints = ConstraintSet(built)
         pairs, rows, cols = _pairs(d, population, catalog.ids)
         eligible = np.zeros((population.n, len(catalog.actions)), dtype=bool)
         eligible[rows, cols] = True
@@ -159,7 +161,11 @@ def _pairs(d: Path, population: Population, action_ids: tuple[str, ...]) -> tupl
         i = int(np.flatnonzero(twice)[0])
         raise ConfigError(f"{where}: the pair ({pairs['customer_id'].iloc[i]!r}, {pairs['action_id'].iloc[i]!r}) "
                           "is listed twice; each eligible pair once")
-    validate_numbers(pairs, where, [c for c in ("effect_true", "cost", "uplift", "lift", "gain") if c in pairs.columns])
+    # est_value too (a net value: any sign): a text cell would otherwise reach the comparison below
+    numeric = [c for c in ("effect_true", "cost", "uplift", "lift", "gain", "est_value") if c in pairs.columns]
+    validate_numbers(pairs, where, numeric, signed=("est_value",))
+    for column in numeric:  # numbers written as text ('0.15') are numbers from here on
+        pairs[column] = pd.to_numeric(pairs[column]).astype(float)
     effect = pairs["effect_true"].to_numpy(float)
     if (effect > 1).any():
         i = int(np.flatnonzero(effect > 1)[0])

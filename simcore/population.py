@@ -20,9 +20,11 @@ value_tier             high / mid / low, from clv_est tertiles
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -100,9 +102,10 @@ def validate_table(table: pd.DataFrame, where: str, columns: Mapping[str, str] |
 
 
 def validate_numbers(table: pd.DataFrame, where: str, columns: Iterable[str],
-                     names: Mapping[str, str] | None = None) -> None:
-    """Each given column numeric, finite (no NaN) and >= 0; probabilities in [0, 1]."""
-    names = names or {}
+                     names: Mapping[str, str] | None = None, signed: Iterable[str] = ()) -> None:
+    """Each given column numeric, finite (no NaN) and >= 0 (any sign for those in ``signed``, e.g. a net
+    value); probabilities in [0, 1]."""
+    names, signed = names or {}, set(signed)
     for col in columns:
         label = f"{col} (column {names[col]!r})" if col in names else col
         raw = table[col]
@@ -113,6 +116,8 @@ def validate_numbers(table: pd.DataFrame, where: str, columns: Iterable[str],
             raise ConfigError(
                 f"{where}.{label} = {show(raw.iloc[i])} (customer {show(table['customer_id'].iloc[i])}): "
                 "must be a finite number (NaN and text are not allowed)")
+        if col in signed:
+            continue
         hi = 1.0 if col in PROBABILITY_COLUMNS else None
         outside = (values < 0.0) | ((values > hi) if hi is not None else False)
         if outside.any():
@@ -136,6 +141,13 @@ def derive_tiers(table: pd.DataFrame, high_risk_threshold: float) -> pd.DataFram
     return table
 
 
+# Upper bounds that keep every drawn number finite: revenue <= 1e12 x e^(10 z), CLV <= that x 1000 years,
+# estimates <= that x 1e6 x e^(10 z). Past them a float overflowed and the error named a customer's
+# computed CLV ("clv_true = inf (customer 'C0000000')") instead of the parameter to lower.
+MAX_REVENUE, MAX_SIGMA, MAX_FREQUENCY, MAX_TENURE_MONTHS, MAX_HORIZON_YEARS = 1e12, 10.0, 1e6, 1e4, 1e3
+MAX_CLV_BIAS = 1e6
+
+
 @dataclass(frozen=True)
 class EstimateError:
     """How the models a strategy sees differ from the truth.
@@ -153,8 +165,10 @@ class EstimateError:
     def __post_init__(self) -> None:
         check_scalar(self.churn_noise, "churn_noise", float, 0.0)
         check_scalar(self.churn_bias, "churn_bias", float)
-        check_scalar(self.clv_noise, "clv_noise", float, 0.0)
-        check_scalar(self.clv_bias, "clv_bias", float, 0.0, min_inclusive=False)
+        # clv_noise is the sd of log CLV: at 10 an estimate is off by a factor of e^10 (22,000) at one sd;
+        # past ~1e154 clv_noise**2 overflows (OverflowError), and past ~40 every estimate underflows to 0
+        check_scalar(self.clv_noise, "clv_noise", float, 0.0, 10.0)
+        check_scalar(self.clv_bias, "clv_bias", float, 0.0, MAX_CLV_BIAS, min_inclusive=False)
 
     def apply(self, churn_true: np.ndarray, clv_true: np.ndarray, rng: np.random.Generator
               ) -> tuple[np.ndarray, np.ndarray]:
@@ -207,16 +221,16 @@ class SegmentSpec:
         check_share(self.share, "share")
         check_scalar(self.churn_mean, "churn_mean", float, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
         check_scalar(self.churn_concentration, "churn_concentration", float, 0.0, min_inclusive=False)
-        check_scalar(self.revenue_median, "revenue_median", float, 0.0)
-        check_scalar(self.revenue_sigma, "revenue_sigma", float, 0.0)
+        check_scalar(self.revenue_median, "revenue_median", float, 0.0, MAX_REVENUE)
+        check_scalar(self.revenue_sigma, "revenue_sigma", float, 0.0, MAX_SIGMA)
         check_scalar(self.engagement_mean, "engagement_mean", float, 0.0, 100.0)
-        check_scalar(self.frequency_mean, "frequency_mean", float, 0.0)
+        check_scalar(self.frequency_mean, "frequency_mean", float, 0.0, MAX_FREQUENCY)
         for name in ("frequency_sigma", "spend_median", "clv_median"):
             if getattr(self, name) is not None:
                 check_scalar(getattr(self, name), name, float, 0.0)
         check_scalar(self.spend_sigma, "spend_sigma", float, 0.0)
         check_scalar(self.clv_sigma, "clv_sigma", float, 0.0)
-        check_scalar(self.tenure_mean_months, "tenure_mean_months", float, 0.0)
+        check_scalar(self.tenure_mean_months, "tenure_mean_months", float, 0.0, MAX_TENURE_MONTHS)
         check_scalar(self.upsell_mean, "upsell_mean", float, 0.0, 1.0, min_inclusive=False, max_inclusive=False)
 
 
@@ -253,7 +267,7 @@ class SyntheticPopulation:
         total = sum(s.share for s in self.segments)
         if abs(total - 1.0) > 1e-6:
             raise ConfigError(f"segments[*].share sum = {total:g}: shares must sum to 1")
-        check_scalar(self.horizon_years, "horizon_years", float, 0.0, min_inclusive=False)
+        check_scalar(self.horizon_years, "horizon_years", float, 0.0, MAX_HORIZON_YEARS, min_inclusive=False)
         check_share(self.high_risk_threshold, "high_risk_threshold")
         check_instance(self.estimate_error, "estimate_error", EstimateError)
         if self.clv_bounds is not None:
@@ -265,6 +279,13 @@ class SyntheticPopulation:
             if bounds[0] > bounds[1]:
                 raise ConfigError(f"clv_bounds = {list(bounds)}: low must be <= high")
             object.__setattr__(self, "clv_bounds", (float(bounds[0]), float(bounds[1])))
+        # the split is deterministic: a declared segment left empty is the size's fault, so say so here
+        # (later, a catalog rule or a floor naming it would fail as if the segment name were a typo)
+        counts = _allocate(self.n_customers, np.array([s.share for s in self.segments]))
+        empty = [s for s, n in zip(self.segments, counts) if s.share > 0 and n == 0]
+        if empty:
+            raise ConfigError(f"n_customers = {self.n_customers}: too few for the segments; {empty[0].name!r} "
+                              f"(share {empty[0].share:g}) gets no customer; use more customers")
 
     def build(self, rng: np.random.Generator) -> Population:
         counts = _allocate(self.n_customers, np.array([s.share for s in self.segments]))
@@ -335,27 +356,31 @@ class FilePopulation:
             raise ConfigError("path = None: give your customer table, e.g. scenario.population.path=customers.csv")
         check_name(self.path, "path")
         object.__setattr__(self, "columns", check_mapping(self.columns, "columns"))
-        for ours in self.columns:
+        for ours, theirs in self.columns.items():
             if ours not in COLUMNS[:-2]:
                 raise ConfigError(f"columns.{ours}: unknown column; allowed: {', '.join(COLUMNS[:-2])}")
+            if not isinstance(theirs, str) or not theirs:  # Hydra reads clv_est:123 as a number
+                raise ConfigError(f"columns.{ours} = {theirs!r}: must be the file's column name as text "
+                                  "(quote a numeric name: '123')")
         check_share(self.default_churn_prob, "default_churn_prob")
         check_name(self.default_segment, "default_segment")
-        check_scalar(self.horizon_years, "horizon_years", float, 0.0, min_inclusive=False)
+        check_scalar(self.horizon_years, "horizon_years", float, 0.0, MAX_HORIZON_YEARS, min_inclusive=False)
         check_share(self.high_risk_threshold, "high_risk_threshold")
 
     def build(self, rng: np.random.Generator | None = None) -> Population:
         ids = (self.columns.get("customer_id", "customer_id"), self.columns.get("segment", "segment"))
         raw = read_table(Path(self.path), "scenario.population.path", text=ids)
-        rename = {theirs: ours for ours, theirs in self.columns.items()}
-        absent = [theirs for theirs in rename if theirs not in raw.columns]
+        absent = [theirs for theirs in dict.fromkeys(self.columns.values()) if theirs not in raw.columns]
         if absent:
             raise ConfigError(f"scenario.population.columns: column(s) {', '.join(map(repr, absent))} not in "
                               f"{self.path}; the file has {', '.join(map(repr, raw.columns))}")
-        table = raw.rename(columns=rename)
+        # each of our columns from the file's column mapped to it, else from the one of the same name; not a
+        # rename: several of ours may share a file column, and a mapping wins over a same-named column
+        source = {ours: self.columns.get(ours, ours) for ours in COLUMNS[:-2]}
+        table = pd.DataFrame({ours: raw[theirs] for ours, theirs in source.items() if theirs in raw.columns})
         if "customer_id" not in table.columns:
-            raise ConfigError(f"population.path = {self.path!r}: no customer_id column; map yours with "
-                              "population.columns.customer_id=<name>")
-        table = table.copy()
+            raise ConfigError(f"scenario.population.path = {self.path!r}: no customer_id column; map yours with "
+                              "+scenario.population.columns.customer_id=<name>")
         where = "scenario.population"
         if len(table) == 0:
             raise ConfigError(f"{where}.path = {self.path!r}: the file has no customers (0 rows)")
@@ -382,8 +407,8 @@ def _fill_defaults(t: pd.DataFrame, spec: FilePopulation) -> pd.DataFrame:
         elif "clv_true" in t:
             t["clv_est"] = t["clv_true"]
         else:
-            raise ConfigError(f"population.path = {spec.path!r}: needs clv_est or annual_revenue "
-                              "(map yours with population.columns.clv_est=<name>)")
+            raise ConfigError(f"scenario.population.path = {spec.path!r}: needs clv_est or annual_revenue "
+                              "(map yours with +scenario.population.columns.clv_est=<name>)")
     if "annual_revenue" not in t:
         t["annual_revenue"] = t["clv_est"] / spec.horizon_years
     for truth, est in (("churn_prob_true", "churn_prob_est"), ("clv_true", "clv_est")):
@@ -415,11 +440,20 @@ def read_table(path: Path, name: str, text: tuple[str, ...] = ()) -> pd.DataFram
         raise ConfigError(f"{name} = {str(path)!r}: must end in .csv or .parquet")
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype={c: str for c in text}, keep_default_na=False, na_values=[""])
+            # index_col=False: when the rows have one field more than the header, pandas would take the
+            # first column as the index and read every value one column left; with it, a trailing comma
+            # is dropped and a stray value is a ParserWarning, which we make an error
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                return pd.read_csv(path, dtype={c: str for c in text}, keep_default_na=False, na_values=[""],
+                                   index_col=False)
         table = pd.read_parquet(path)
         for column in (c for c in text if c in table.columns):
             table[column] = table[column].astype(str).where(table[column].notna(), None)
         return table
+    except pd.errors.ParserWarning:
+        raise ConfigError(f"{name} = {str(path)!r}: a row has more fields than the header has names; every row "
+                          "needs one field per column") from None
     except Exception as err:  # noqa: BLE001 - empty, corrupt or unreadable: the user's file, not our bug
         raise ConfigError(f"{name} = {str(path)!r}: cannot be read as {suffix[1:]} "
                           f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'empty'})") from None

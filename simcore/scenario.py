@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simcore.catalog import Catalog
-from simcore.checks import check_identifier, check_instance
+from simcore.checks import check_identifier, check_instance, prefix_errors
 from simcore.sizes import check_world
 from simcore.constraints import Constraint, ConstraintSet, Rows
 from simcore.effects import EffectModel, pair_value
@@ -150,7 +150,8 @@ class ScenarioSpec:
                               "_target_ (simcore.population.SyntheticPopulation or FilePopulation)")
         check_instance(self.catalog, "catalog", Catalog)
         check_instance(self.effects, "effects", EffectModel)
-        object.__setattr__(self, "constraint_set", ConstraintSet(self.constraints))
+        with prefix_errors("constraints"):  # its messages name keys (budget, extra: more than one Budget)
+            object.__setattr__(self, "constraint_set", ConstraintSet(self.constraints))
 
     def build(self, seed: np.random.SeedSequence) -> Scenario:
         n_actions = len(self.catalog.actions)

@@ -108,8 +108,9 @@ class Milp(Strategy):
         prices = tuple(ShadowPrice(row.name, row.unit, float(d)) for row, d in zip(view.rows.rows, z))
         report = SolverReport(plan.mip.status, plan.objective, plan.bound, gap, time.perf_counter() - start, limited,
                               prices)
+        proven = f"proven gap {gap:.2e}" if np.isfinite(gap) else "no bound proven yet"
         note = (f"stopped at a solver limit (time_limit={self.time_limit:g} s or a highs_options limit): "
-                f"best plan found, proven gap {gap:.2e}") if limited else ""
+                f"best plan found, {proven}") if limited else ""
         return Plan(plan.action, solver=report, note=note)
 
     def _restricted_options(self, bound: float, start: float, n_pairs: int) -> dict[str, float | int | str | bool]:

@@ -128,6 +128,24 @@ def _load(prog: PairProgram, relax: bool) -> highspy.Highs:
     return h
 
 
+def _check_magnitudes(prog: PairProgram, options: HighsOptions, what: str) -> None:
+    """HiGHS treats an objective coefficient from ``infinite_cost`` (1e20) up as infinite and refuses
+    matrix values from ``large_matrix_value`` (1e15) up, with a status that says nothing about the
+    input. Say which input is too large instead."""
+    cost_limit = float(options.get("infinite_cost", 1e20))
+    value = float(np.abs(prog.value).max(initial=0.0))
+    if value >= cost_limit:
+        raise SolverError(f"{what}: a pair's estimated value is ${value:.3g}, beyond what HiGHS can optimize "
+                          f"(its infinite_cost, {cost_limit:.0e}); check the CLV, revenue_gain and cost inputs, or "
+                          "state money in thousands")
+    matrix_limit = float(options.get("large_matrix_value", 1e15))
+    coefficient = float(np.abs(sp.csr_matrix(prog.A).data).max(initial=0.0))
+    if coefficient >= matrix_limit:
+        raise SolverError(f"{what}: a constraint coefficient (a pair's cost in a budget row) is {coefficient:.3g}, "
+                          f"beyond what HiGHS accepts (its large_matrix_value, {matrix_limit:.0e}); check the "
+                          "cost inputs, or state money in thousands")
+
+
 def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: str = "milp",
           start: np.ndarray | None = None) -> PairSolution:
     """Solve with HiGHS; ``what`` names the caller in errors; ``start``: (P,) a feasible 0/1 plan to
@@ -140,6 +158,7 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
             return PairSolution("infeasible", None, -np.inf, -np.inf, None, time.perf_counter() - begin)
         return PairSolution("optimal", np.zeros(0), 0.0, 0.0, np.zeros(len(prog.rhs)) if relax else None,
                             time.perf_counter() - begin)
+    _check_magnitudes(prog, options, what)
     h = _load(prog, relax)
     if relax:  # MIP-only options would make HiGHS reject the LP
         options = {k: v for k, v in options.items() if not k.startswith("mip_")}
@@ -163,8 +182,9 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
     if status != highspy.HighsModelStatus.kOptimal and not limited:
         raise SolverError(f"{what}: HiGHS ended with status {h.modelStatusToString(status)!r} and no plan")
     if info.primal_solution_status != 2 or (relax and limited):  # 2: feasible
-        raise SolverError(f"{what}: a solver limit (time_limit={options.get('time_limit')}) was reached "
-                          "before any feasible plan was found; raise it, or use the lagrangian strategy")
+        raise SolverError(f"{what}: a solver limit (time_limit={options.get('time_limit')} s or a highs_options "
+                          "limit) was reached before any feasible plan was found; raise it, or use the "
+                          "lagrangian strategy")
     solution = h.getSolution()
     x = np.clip(np.asarray(solution.col_value, dtype=float), 0.0, 1.0)
     if relax:
@@ -174,7 +194,9 @@ def solve(prog: PairProgram, options: HighsOptions, relax: bool = False, what: s
     x = (x > 0.5).astype(float)
     objective = float(prog.value @ x)
     bound = float(info.mip_dual_bound)
-    bound = bound if np.isfinite(bound) else objective
+    # no finite dual bound: proven optimal, the plan is its own bound; stopped at a limit before HiGHS
+    # proved any bound, there is none (inf), never the plan's own value (a "proven gap" of 0)
+    bound = bound if np.isfinite(bound) else np.inf if limited else objective
     return PairSolution("stopped_at_limit" if limited else "optimal", x, objective, max(bound, objective),
                         None, seconds)
 

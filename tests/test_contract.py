@@ -24,11 +24,14 @@ from simcore.scenario import Scenario
 from tests.conftest import SCENARIOS, STRATEGIES, compose_config
 
 SETTINGS = EvaluationSettings(replications=20)
+# worlds too big for a unit test run at a published smaller size of the same data
+SMALLER = {"cdnow": ("scenario.population.dataset=cdnow_sample",)}
 
 
 @functools.cache
 def world(name: str) -> Scenario:
-    return build_section(compose_config(f"scenario={name}"), "scenario").build(np.random.SeedSequence(3))
+    cfg = compose_config(f"scenario={name}", *SMALLER.get(name, ()))
+    return build_section(cfg, "scenario").build(np.random.SeedSequence(3))
 
 
 @functools.cache

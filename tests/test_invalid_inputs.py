@@ -16,6 +16,7 @@ from benchmarks.run import run
 from simcore.build import build
 from simcore.catalog import Action, Catalog
 from simcore.constraints import ActionCap, Budget, ChannelCapacity, ConstraintSet, CoverageFloor, FairnessFloor, SaturationCap
+from simcore.effects import EffectModel
 from simcore.errors import ConfigError, RetentionBenchError
 from simcore.evaluate import EvaluationSettings
 from simcore.population import EstimateError, FilePopulation, SegmentSpec, SyntheticPopulation
@@ -78,6 +79,12 @@ DIRECT = [
                  r"segments = \['A', 'A'\]: segment names must be unique", id="population-duplicate-segments"),
     pytest.param(lambda: EstimateError(churn_noise=-0.5), r"churn_noise = -0\.5: must be >= 0",
                  id="estimate-error-negative-noise"),
+    # found with tests/test_properties.py: clv_noise**2 overflowed (OverflowError)
+    pytest.param(lambda: EstimateError(clv_noise=1e300), r"clv_noise = 1e\+300: must be <= 10",
+                 id="estimate-error-clv-noise-huge"),
+    # found by tests/test_properties.py: 1e200 overflowed the Gamma's shape (OverflowError)
+    pytest.param(lambda: EffectModel(heterogeneity_sd=1e200), r"heterogeneity_sd = 1e\+200: must be <= 100",
+                 id="effects-heterogeneity-huge"),
     # constraints
     pytest.param(lambda: Budget(limit=-1), r"limit = -1: must be >= 0", id="constraints-negative-budget"),
     pytest.param(lambda: FairnessFloor(min_share=1.5), r"min_share = 1\.5: must be <= 1",
@@ -157,6 +164,31 @@ HYDRA = [
                  id="catalog-action-1-negative-cost"),
     pytest.param(["scenario.population.n_customers=0"], r"scenario\.population\.n_customers = 0: must be >= 1",
                  id="population-zero-customers"),
+    # found by tests/test_properties.py: the empty segment was reported as a typo in the catalog
+    # (scenario.catalog.actions[2].segments = ['Family', 'Student']: not in the population)
+    pytest.param(["scenario.population.n_customers=3"],
+                 r"^scenario\.population\.n_customers = 3: too few for the segments; 'Free' \(share 0\.248\) gets "
+                 r"no customer; use more customers$", id="population-segment-left-empty"),
+    # found by tests/test_properties.py: these read 'scenario.extra = 5: ...' and 'scenario.budget, extra: ...'
+    # (the ConstraintSet's messages were prefixed with 'scenario.' only), and 'Incompatible value 'None' ...'
+    pytest.param(["+scenario.constraints.extra=5"], r"^scenario\.constraints\.extra = 5: must be a constraint",
+                 id="constraint-not-a-mapping"),
+    pytest.param(["+scenario.constraints.extra={_target_:simcore.constraints.Budget,limit:5}"],
+                 r"^scenario\.constraints\.budget, extra: more than one Budget", id="two-budgets"),
+    pytest.param(["scenario.constraints.budget.limit=null"],
+                 r"^scenario\.constraints\.budget\.limit = None: must not be null$", id="budget-null"),
+    # found by tests/test_properties.py: an overflowing parameter was reported as a customer's computed CLV
+    # ("scenario.population.clv_est = inf (customer 'C0000000')"), not as the parameter to lower
+    pytest.param(["scenario.population.estimate_error.clv_bias=1e308"],
+                 r"^scenario\.population\.estimate_error\.clv_bias = 1e\+308: must be <= 1e\+06$", id="clv-bias-huge"),
+    pytest.param(["scenario.population.segments.0.revenue_median=1e308"],
+                 r"^scenario\.population\.segments\[0\]\.revenue_median = 1e\+308: must be <= 1e\+12$",
+                 id="revenue-median-huge"),
+    pytest.param(["scenario.population.horizon_years=1e308"],
+                 r"^scenario\.population\.horizon_years = 1e\+308: must be <= 1000$", id="horizon-huge"),
+    # found by tests/test_properties.py: ran silently with the default seed
+    pytest.param(["+seeed=5"], r"^seeed: unknown top-level key; allowed: evaluation, plugins, report, scenario, seed, ",
+                 id="unknown-top-level-key"),
     pytest.param(["strategies=[nope]"],
                  r"strategies\[0\] = 'nope': unknown strategy; available: do_nothing, .*milp", id="unknown-strategy"),
     pytest.param(["seed=-1"], r"seed = -1: must be >= 0", id="seed-negative"),
@@ -229,6 +261,13 @@ CLI = [
                  id="unknown-key-at-composition"),
     pytest.param("strategy.milp.highs_options=5", "strategy.milp.highs_options = 5: must be a mapping",
                  id="milp-highs-options-not-mapping"),
+    # found with tests/test_properties.py: these read "... = {}: Invalid type assigned: dict is not a subclass
+    # of ActionSchema. value: {}" and "...: field '...' is not Optional"
+    pytest.param("scenario.catalog.actions.9.cost=1",
+                 "scenario.catalog.actions[9]: no such item (the index is past the end of the list)",
+                 id="list-index-past-the-end"),
+    pytest.param("scenario.population.estimate_error.clv_bias=null",
+                 "scenario.population.estimate_error.clv_bias: must not be null", id="null-for-a-number"),
     pytest.param("scenario=nope", "scenario=nope: no such scenario; available: cdnow, clv_retail, ", id="unknown-scenario"),
     pytest.param("strategies=[nope]", "strategies[0] = 'nope': unknown strategy", id="unknown-strategy"),
     pytest.param("+strategy.milp.time_limt=5", "strategy.milp.time_limt: unknown field", id="milp-typo-field"),
@@ -272,6 +311,10 @@ FILES = [
                                         {"churn_prob_est": "churn_score"}).build(),
                  r"population\.columns: column\(s\) 'churn_score' not in .*c\.csv; "
                  r"the file has 'customer_id', 'churn', 'revenue'", id="mapped-column-absent"),
+    # found with tests/test_properties.py: Hydra reads clv_est:123 as a number, which matched no column
+    pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,123\nc1,100\n", {"clv_est": 123}).build(),
+                 r"columns\.clv_est = 123: must be the file's column name as text \(quote a numeric name: '123'\)",
+                 id="numeric-column-name"),
     pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,churn_prob_true,annual_revenue\n"
                                                       "c1,,100\nc2,0.5,50\n").build(),
                  r"population\.churn_prob_true = .*nan.* \(customer 'c1'\): must be a finite number",
@@ -298,8 +341,17 @@ FILES = [
     pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,annual_revenue\nc1,100\nc1,50\n").build(),
                  r"population\.customer_id = 'c1': duplicated; customer ids must be unique", id="duplicate-ids"),
     pytest.param(lambda tmp: population(tmp, "c.csv", "id,annual_revenue\nc1,100\nc2,50\n").build(),
-                 r"population\.path = '.*c\.csv': no customer_id column; map yours with population\.columns\.customer_id=",
-                 id="no-customer-id-column"),
+                 r"^scenario\.population\.path = '.*c\.csv': no customer_id column; map yours with "
+                 r"\+scenario\.population\.columns\.customer_id=", id="no-customer-id-column"),
+    # found by tests/test_properties.py: these two messages lacked the 'scenario.' of the config path
+    pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,segment\nc1,A\n").build(),
+                 r"^scenario\.population\.path = '.*c\.csv': needs clv_est or annual_revenue \(map yours with "
+                 r"\+scenario\.population\.columns\.clv_est=", id="no-clv-and-no-revenue"),
+    # found with tests/test_properties.py: with one field more per row than the header, pandas took the ids
+    # as the index and read every value one column left (ids '100', '200' and clv 5, 6), silently
+    pytest.param(lambda tmp: population(tmp, "c.csv", "customer_id,clv_est\na,100,5\nb,200,6\n").build(),
+                 r"^scenario\.population\.path = '.*c\.csv': a row has more fields than the header has names",
+                 id="rows-longer-than-header"),
     pytest.param(lambda tmp: population(tmp, "c.csv", "").build(),
                  r"population\.path = '.*c\.csv': cannot be read as csv \(EmptyDataError",
                  id="empty-file"),

@@ -136,3 +136,15 @@ def test_a_solver_limit_returns_the_best_plan_with_its_gap_marked():
     assert not [a for a in audit(view, plan) if a.violation > 0], "the best plan found is still feasible"
     exact = Milp().select(view, np.random.default_rng(0))
     assert plan.solver.objective <= exact.solver.objective + 1e-6 <= plan.solver.bound + 2e-6
+
+
+def test_a_limit_before_any_bound_claims_none():
+    """Found with tests/test_properties.py: stopped at a limit before HiGHS proved a bound (no nodes, a
+    warm start), milp reported its own value as the bound, "proven gap 0", though better plans existed."""
+    from tests.test_contract import world
+
+    view = world("nba_engine").view
+    Milp().select(view, np.random.default_rng(0))  # the next solve of this problem starts from its plan
+    plan = Milp(highs_options={"mip_max_nodes": 0}).select(view, np.random.default_rng(0))
+    assert plan.solver.time_limited and plan.solver.bound == np.inf and plan.solver.gap == np.inf
+    assert "no bound proven yet" in plan.note

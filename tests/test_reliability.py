@@ -70,6 +70,16 @@ def set_pairs(column, value, row=0):
     return edit
 
 
+def set_text(column, value, row=0):
+    """The column written as text (numbers as '0.15'), one cell set to ``value``."""
+    def edit(d):
+        pairs = pd.read_parquet(d / "eligibility.parquet")
+        pairs[column] = pairs[column].map(lambda x: repr(float(x)))
+        pairs.loc[row, column] = value
+        pairs.to_parquet(d / "eligibility.parquet", index=False)
+    return edit
+
+
 def without_manifest(edit):
     def both(d):
         edit(d)
@@ -104,6 +114,14 @@ TAMPERED = [
     pytest.param(without_manifest(set_pairs("est_value", 1e6)),
                  r"eligibility\.parquet\.est_value = 1e\+06 \(customer 'C\d+', action '\w+'\): the scenario's customers "
                  r"and catalog give", id="derived-column-edited"),
+    # found by tests/test_properties.py: text in est_value, or a text column with an edited number, raised
+    # ValueError (float conversion, ':g' format of a string) instead of naming the cell
+    pytest.param(without_manifest(set_text("est_value", "abc")),
+                 r"eligibility\.parquet\.est_value = 'abc' \(customer 'C\d+'\): must be a finite number",
+                 id="text-in-est-value"),
+    pytest.param(without_manifest(set_text("cost", "0.0")),
+                 r"eligibility\.parquet\.cost = 0 \(customer 'C\d+', action '\w+'\): the scenario's customers "
+                 r"and catalog give 2", id="text-column-edited-number"),
     pytest.param(without_manifest(lambda d: (d / "scenario.json").write_text(
         json.loads((d / "scenario.json").read_text()) and json.dumps(
             {**json.loads((d / "scenario.json").read_text()), "name": "../up"}))),

@@ -33,8 +33,9 @@ REPO = Path(__file__).resolve().parents[1]
 # small and fast, and with a not_applicable strategy (nba_rules needs actions playlistpro lacks)
 RUN_ARGS = ["tracking=off", "strategies=[do_nothing,random,clv_top_n,nba_rules,milp]",
             "evaluation.replications=50", "scenario.population.n_customers=100"]
-SINGLE_FIGURES = ["net_value", "binding", "value_waterfall", "action_mix", "actions_by_segment", "tier_heatmap",
-                  "churn_vs_clv", "coverage_vs_floor"]
+# frontier: added with the figures that show the finding (net value against spend, the budget's price as slope)
+SINGLE_FIGURES = ["net_value", "binding", "frontier", "value_waterfall", "action_mix", "actions_by_segment",
+                  "tier_heatmap", "churn_vs_clv", "coverage_vs_floor"]
 SWEEP_FIGURES = ["net_value_vs_budget_limit", "roi_vs_budget_limit", "treated_vs_budget_limit", "binding_vs_budget_limit"]
 
 
@@ -111,6 +112,10 @@ def test_markdown_references_existing_files_and_has_the_tables(single_run):
     # the fairness table's first row is the floor from constraints.json: 15% for every segment, 40% Premium
     floor_row = next(line for line in text.splitlines() if line.startswith("| required floor"))
     assert "15%" in floor_row and "40%" in floor_row
+    # the binding table prices the budget and says what more of it is worth; every plan's share of the best
+    assert "| why it binds | shadow price |" in text
+    assert re.search(r"- milp: \+\$50 of budget is worth about \$[\d,.]+ of estimated net value \(\$[\d.]+/\$\)", text)
+    assert "- milp reaches 100% of the attainable value" in text and "| share of attainable |" in text
 
 
 def test_provenance_has_commit_versions_config_seeds_and_command(single_run):
@@ -123,7 +128,7 @@ def test_provenance_has_commit_versions_config_seeds_and_command(single_run):
         assert re.search(rf"{package} \d", text), package
     assert "- python: 3." in text and "- seeds: 42" in text
     assert "n_customers: 100" in text and "replications: 50" in text  # the saved config, overrides applied
-    assert f"--config-path {single_run.resolve()}/.hydra --config-name config" in text
+    assert f"--config-path {single_run.resolve()} --config-name config" in text  # the run's resolved config.yaml
 
 
 def test_rerunning_the_reports_command_reproduces_its_numbers(single_run):
@@ -135,8 +140,8 @@ def test_rerunning_the_reports_command_reproduces_its_numbers(single_run):
     first, again = pd.read_parquet(single_run / "results.parquet"), pd.read_parquet(rerun / "results.parquet")
     timings = [c for c in first.columns if c.endswith("_s")]
     pd.testing.assert_frame_equal(first.drop(columns=timings), again.drop(columns=timings))
-    saved_again = (rerun / ".hydra" / "config.yaml").read_text().replace("report: false\n", "report: true\n")
-    assert saved_again == (single_run / ".hydra" / "config.yaml").read_text()
+    saved_again = (rerun / "config.yaml").read_text().replace("report: false\n", "report: true\n")
+    assert saved_again == (single_run / "config.yaml").read_text()
     shutil.rmtree(rerun)
 
 
@@ -301,5 +306,6 @@ def test_html_is_rendered_from_the_template_and_escapes_names(tmp_path):
     assert '<meta name="generator" content="retention-bench benchmarks/report/templates/report.html.j2">' in text
     assert "<script" not in text and "<b>by hand" not in text
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in text and "&lt;b&gt;by hand" in text
-    assert text.count("data:image/png;base64,") == 2  # net value and binding: no scenario export here
+    # net value, binding and the frontier (added with the figures that show the finding): no scenario export here
+    assert text.count("data:image/png;base64,") == 3
     assert f"| {evil} * |" in md_path.read_text()  # markdown keeps the name as it is

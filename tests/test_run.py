@@ -54,19 +54,46 @@ def test_run_writes_results_plans_and_scenario(first_run):
     assert not ref["feasible"] and "reference" in ref["note"]
 
 
-def test_results_are_logged_to_mlflow(first_run):
+def test_a_run_is_one_mlflow_parent_with_a_child_per_strategy(first_run):
     from mlflow.tracking import MlflowClient
 
-    _, table, uri = first_run
+    out, table, uri = first_run
     client = MlflowClient(tracking_uri=uri)
     exp = client.get_experiment_by_name("playlistpro")
+    assert exp.tags["mlflow.experimentKind"] == "custom_model_development"  # MLflow 3 opens its training runs
     runs = client.search_runs([exp.experiment_id])
-    assert sorted(r.info.run_name for r in runs) == sorted(table["strategy"])
-    milp_run = next(r for r in runs if r.info.run_name == "milp")
-    expected = table.set_index("strategy").loc["milp", "net_value"]
-    assert milp_run.data.metrics["net_value"] == pytest.approx(expected)
-    assert milp_run.data.params["presolve"] == "auto"
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert len(parents) == 1 and parents[0].info.run_name == "playlistpro seed 42"
+    parent = parents[0]
+    assert parent.data.params["scenario.constraints.budget.limit"] == "150"
+    assert parent.data.params["strategy.milp.mip_rel_gap"] == "1e-06" and parent.data.params["seed"] == "42"
+    assert parent.data.tags["run_dir"] == str((out / "run").resolve()) and parent.data.tags["git_commit"]
+    artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"config.yaml", "results.parquet", "results.csv", "scenario"} <= artifacts
+    assert sorted(r.info.run_name for r in children) == sorted(table["strategy"])
+    assert {r.data.tags["mlflow.parentRunId"] for r in children} == {parent.info.run_id}
+    milp_run = next(r for r in children if r.info.run_name == "milp")
+    expected = table.set_index("strategy").loc["milp"]
+    assert milp_run.data.metrics["net_value"] == pytest.approx(expected["net_value"])
+    assert milp_run.data.metrics["shadow.budget"] == pytest.approx(expected["shadow.budget"])
+    assert milp_run.data.params["presolve"] == "auto" and milp_run.data.tags["status"] == "ok"
     assert [a.path for a in client.list_artifacts(milp_run.info.run_id)] == ["milp.csv"]
+
+
+def test_two_runs_at_different_budgets_differ_in_their_mlflow_params(tmp_path):
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    for budget in (150, 300):
+        run(compose_config("strategies=[do_nothing,milp]", "evaluation.replications=20", "tracking=mlflow",
+                           f"tracking.uri={uri}", f"scenario.constraints.budget.limit={budget}"), tmp_path / str(budget))
+    mlflow.set_tracking_uri(uri)
+    parents = mlflow.search_runs(experiment_names=["playlistpro"],
+                                 filter_string="tags.kind = 'run'", order_by=["params.`scenario.constraints.budget.limit`"])
+    assert list(parents["params.scenario.constraints.budget.limit"]) == ["150", "300"]
+    differ = [c for c in parents.columns if c.startswith("params.") and parents[c].nunique() > 1]
+    assert differ == ["params.scenario.constraints.budget.limit"]
 
 
 def test_unreachable_tracking_store_warns_and_keeps_results(tmp_path):
@@ -158,3 +185,22 @@ def test_bring_your_own_csv_with_only_id_and_clv(tmp_path):
     customers = pd.read_parquet(tmp_path / "run" / "scenario" / "customers.parquet")
     assert (customers["churn_prob_est"] == 0.2).all()
     assert customers["customer_id"].iloc[0] == "12346"
+
+
+@pytest.mark.parametrize("overrides", [("scenario=playlistpro", "scenario.constraints.budget.limit=600"),
+                                       ("scenario=nba_engine",)], ids=["playlistpro-600", "nba_engine"])
+def test_binding_and_shadow_prices_never_contradict(tmp_path, overrides):
+    """Every row the optimizers price (a nonzero shadow price) is reported binding, in audit.csv and in
+    the results' binding column; and the budget that milp spends to the cent binds."""
+    cfg = compose_config(*overrides, "strategies=[milp,lagrangian]", "evaluation.replications=20", "tracking=off",
+                         "report=false")
+    table = run(cfg, tmp_path).set_index("strategy")
+    audit = pd.read_csv(tmp_path / "audit.csv")
+    priced = audit[audit["shadow_price"].abs() > 1e-9]
+    assert len(priced) > 0 and priced["binding"].all(), priced
+    for row in priced.itertuples():  # the results table says the same, and carries the same price
+        assert table.loc[row.strategy, f"binding.{row.name}"]
+        assert table.loc[row.strategy, f"shadow.{row.name}"] == pytest.approx(row.shadow_price)
+    budget = audit[(audit["name"] == "budget") & (audit["strategy"] == "milp")].iloc[0]
+    if budget["slack"] < 1.0:
+        assert budget["binding"]

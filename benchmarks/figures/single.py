@@ -18,7 +18,7 @@ from benchmarks.figures.style import (action_name, action_palette, footnote, mon
                                       skipped_note, strategy_palette, theme)
 from benchmarks.frames import binding_shares, mix_frame, require_columns, split_ok, strategy_order, waterfall_frame
 from simcore.errors import ConfigError
-from simcore.results import COVERAGE, STRATEGY, items
+from simcore.results import COVERAGE, SHADOW, STRATEGY, items
 
 
 def net_value_by_strategy(results: pd.DataFrame) -> Figure:
@@ -165,9 +165,11 @@ def coverage_vs_floor(results: pd.DataFrame, floors: Mapping[str, float] | None 
 
 
 def binding_heatmap(results: pd.DataFrame) -> Figure:
-    """Single run: the constraints that bind (no room for one more unit), constraint x strategy
-    (1 = binds), one column per strategy with a plan. A sweep's shares along an axis are
-    :func:`benchmarks.figures.sweep.binding_vs_axis`."""
+    """Single run: the constraints that bind, constraint x strategy (1 = binds), one column per
+    strategy with a plan; a cell of a strategy that prices the row shows its shadow price ($ per unit
+    of the limit). A limit binds when no feasible change of the plan can use more of it, a floor at
+    its minimum, and any row with a nonzero price (simcore.evaluate.AuditRow), so the two agree. A
+    sweep's shares along an axis are :func:`benchmarks.figures.sweep.binding_vs_axis`."""
     ok, skipped = split_ok(results)
     with theme():
         table = binding_shares(results).pivot_table(index="constraint", columns=STRATEGY, values="share",
@@ -181,15 +183,26 @@ def binding_heatmap(results: pd.DataFrame) -> Figure:
             ax.text(0.5, 0.5, "no constraint binds for any strategy", ha="center", va="center")
             ax.set_axis_off()
         else:
+            prices = ok.set_index(STRATEGY)
+            labels = pd.DataFrame([[_cell(table.loc[row, st], prices.loc[st].get(SHADOW + row, np.nan))
+                                    for st in table.columns] for row in table.index],
+                                  index=table.index, columns=table.columns)
             sns.heatmap(table, ax=ax, vmin=0, vmax=1, cmap="Reds", cbar=False, linewidths=0.5,
-                        annot=table.map(lambda v: "binds" if v > 0 else ""), fmt="")
+                        annot=labels, fmt="", annot_kws={"fontsize": "x-small"})
             ax.set_xlabel("")
             ax.tick_params(axis="x", labelrotation=30)
             ax.tick_params(axis="y", labelrotation=0)
         fig.set_layout_engine("constrained")
-        ax.set_title("Binding constraints (no room for one more unit)")
+        ax.set_title("Binding constraints, with the shadow price where the strategy prices the row ($ per unit)")
         footnote(fig, skipped_note(skipped))
     return fig
+
+
+def _cell(share: float, price: float) -> str:
+    """A binding heatmap cell: 'binds', with the shadow price on a second line where there is one."""
+    if share <= 0:
+        return ""
+    return "binds" if pd.isna(price) else f"binds\n{price:,.2f}"
 
 
 def _one_row_per_strategy(results: pd.DataFrame, what: str) -> None:

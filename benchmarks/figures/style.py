@@ -11,17 +11,19 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
 import pandas as pd
 import seaborn as sns
 from matplotlib import ticker
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from benchmarks.frames import axis_path, require_columns
+from benchmarks.frames import GENERIC_LEAVES, axis_path, require_columns
 from simcore.errors import ConfigError
 from simcore.files import atomic_write
 from simcore.results import STATUS, STRATEGY
@@ -33,7 +35,11 @@ METRIC_LABELS = {
     "roi": "ROI (true net value per $ spent)",
     "treated": "customers treated",
     "spend": "spend ($)",
+    "est_net_value": "estimated net value ($)",
+    "optimizer_curse": "optimizer's curse: estimated - true net value ($)",
+    "share_of_attainable": "share of the attainable value",
 }
+DOLLAR_METRICS = ("net_value", "spend", "est_net_value", "optimizer_curse")
 
 
 def new_figure(width: float, height: float, constrained: bool = True) -> Figure:
@@ -59,6 +65,47 @@ def strategy_palette(strategies: Sequence[str]) -> dict[str, tuple[float, float,
     return dict(zip(strategies, colours))
 
 
+@dataclass(frozen=True)
+class StrategyStyle:
+    """How one strategy is drawn in every line figure: colour (the :func:`strategy_palette` one),
+    marker and dash style (distinct per strategy, so coinciding lines stay distinguishable), hollow
+    markers and a higher zorder for the reference strategy (drawn on top of any line it coincides with)."""
+
+    colour: tuple[float, float, float]
+    marker: str
+    linestyle: str | tuple[int, tuple[int, ...]]
+    hollow: bool
+    zorder: float
+
+    def line(self) -> dict[str, object]:
+        """Keyword arguments of ``Axes.plot`` for this strategy's line."""
+        face = "none" if self.hollow else self.colour
+        return {"color": self.colour, "marker": self.marker, "linestyle": self.linestyle, "zorder": self.zorder,
+                "markersize": 8.0 if self.hollow else 4.5, "markerfacecolor": face, "markeredgecolor": self.colour,
+                "markeredgewidth": 1.6 if self.hollow else 0.8, "linewidth": 2.2 if self.hollow else 1.5}
+
+
+MARKERS = ("s", "^", "D", "v", "P", "X", "<", ">", "*", "h", "p", "d")
+DASHES = ((0, (5, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2)), (0, (3, 1, 1, 1, 1, 1)), (0, (8, 3)), (0, (2, 3)))
+
+
+def strategy_styles(strategies: Sequence[str], reference: str | None = None) -> dict[str, StrategyStyle]:
+    """One stable :class:`StrategyStyle` per strategy (config order): the reference strategy (``milp``
+    in a sweep) solid with large hollow circles, on top; every other strategy its own filled marker
+    and dash pattern, so two lines that coincide (milp and lagrangian) both show: the reference's
+    hollow circles around the other's markers."""
+    palette = strategy_palette(strategies)
+    out, k = {}, 0
+    for strategy in strategies:
+        if strategy == reference:
+            out[strategy] = StrategyStyle(palette[strategy], "o", "-", True, 3.0)
+            continue
+        out[strategy] = StrategyStyle(palette[strategy], MARKERS[k % len(MARKERS)], DASHES[k % len(DASHES)],
+                                      False, 2.0)
+        k += 1
+    return out
+
+
 def action_palette(actions: pd.DataFrame) -> dict[str, tuple[float, float, float]]:
     """One colour per CONTACT action (channel != 'none'), in catalog order."""
     require_columns(actions, ("action_id", "channel"), "actions")
@@ -73,12 +120,15 @@ def action_name(actions: pd.DataFrame, action_id: str) -> str:
 
 
 def axis_label(axis: str, with_path: bool = True) -> str:
-    """An axis column as an x label with its unit: ``axis.scenario.constraints.budget`` ->
-    ``budget ($)  [scenario.constraints.budget]`` (``with_path``) or ``budget ($)``."""
+    """An axis column as an x label with its unit: ``axis.scenario.constraints.budget.limit`` ->
+    ``budget.limit ($)  [scenario.constraints.budget.limit]`` (``with_path``) or ``budget.limit ($)``;
+    the last part of the path, two when the last is a generic field (``limit``)."""
     name = axis_path(axis)
-    leaf = name.split(".")[-1]
-    unit = " ($)" if leaf in ("budget", "cost") or leaf.endswith("_cost") else ""
-    return f"{leaf}{unit}  [{name}]" if with_path and leaf != name else f"{leaf}{unit}"
+    parts = name.split(".")
+    short = ".".join(parts[-2:]) if parts[-1] in GENERIC_LEAVES and len(parts) > 1 else parts[-1]
+    money = any(p in ("budget", "cost") or p.endswith("_cost") for p in short.split("."))
+    unit = " ($)" if money else ""
+    return f"{short}{unit}  [{name}]" if with_path and short != name else f"{short}{unit}"
 
 
 def skipped_note(skipped: pd.DataFrame, what: str = "rows") -> str:
@@ -122,6 +172,23 @@ def grid(n: int, width: float, height: float, max_cols: int, sharey: bool = Fals
     return fig, _panels(fig, rows, cols, cells, sharex=False, sharey=sharey)
 
 
+def grid_with_strips(n: int, width: float, height: float, max_cols: int,
+                     strip: bool) -> tuple[Figure, list[Axes], list[Axes | None]]:
+    """:func:`grid` with, under each of the n panels when ``strip``, a small panel sharing its x axis
+    (for strategies drawn on their own y scale). Returns (figure, main panels, strips or Nones); the
+    main panels are the figure's first axes."""
+    if not strip:
+        fig, axs = grid(n, width, height, max_cols)
+        return fig, axs, [None] * len(axs)
+    cols = min(max(n, 1), max_cols)
+    rows = math.ceil(max(n, 1) / cols)
+    fig = new_figure(width * cols, (height + 1.3) * rows + 0.6)
+    spec = fig.add_gridspec(2 * rows, cols, height_ratios=[3.2, 1.0] * rows)
+    mains = [fig.add_subplot(spec[2 * (i // cols), i % cols]) for i in range(max(n, 1))]
+    strips = [fig.add_subplot(spec[2 * (i // cols) + 1, i % cols], sharex=ax) for i, ax in enumerate(mains)]
+    return fig, mains, list(strips)
+
+
 def fixed_grid(n: int, width: float, height: float, max_cols: int, margins: tuple[float, float, float, float]
                = (1.0, 1.3, 0.65, 0.75)) -> tuple[Figure, list[Axes]]:
     """Like :func:`grid` (shared x and y) but with fixed margins in inches (left, right, top,
@@ -136,13 +203,14 @@ def fixed_grid(n: int, width: float, height: float, max_cols: int, margins: tupl
     return fig, _panels(fig, rows, cols, cells, sharex=True, sharey=True)
 
 
-def legend_right(fig: Figure, axs: Sequence[Axes]) -> None:
-    """One legend for all panels, outside the plotting area so it never covers data."""
+def legend_right(fig: Figure, axs: Sequence[Axes], extra: Sequence[Artist] = ()) -> None:
+    """One legend for all panels, outside the plotting area so it never covers data; ``extra``:
+    handles (with their labels) listed after the strategies, such as what a line style means."""
     found: dict[str, object] = {}
     for ax in axs:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             found.setdefault(label, handle)
-    handles, labels = list(found.values()), list(found)
+    handles, labels = [*found.values(), *extra], [*found, *(h.get_label() for h in extra)]
     if handles:
         fig.legend(handles, labels, loc="outside right upper", frameon=False,
                    fontsize="small", title="strategy")

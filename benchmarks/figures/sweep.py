@@ -11,22 +11,34 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib import cm, colors, ticker
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from benchmarks.figures.style import (METRIC_LABELS, axis_label, footnote, grid, legend_right, money_formatter,
-                                      skipped_note, strategy_palette, theme)
-from benchmarks.frames import (axis_columns, axis_summary, binding_share_matrix, facets, level_text, split_ok,
-                               strategy_order)
+from benchmarks.figures.style import (DOLLAR_METRICS, METRIC_LABELS, StrategyStyle, axis_label, footnote, grid,
+                                      grid_with_strips, legend_right, money_formatter, skipped_note, strategy_styles,
+                                      theme)
+from benchmarks.frames import (axis_columns, axis_summary, binding_share_matrix, coinciding, facets,
+                               flagged_references, level_text, split_ok, strategy_order)
 from simcore.errors import ConfigError
 from simcore.results import STATUS, STRATEGY, Status
 
+REFERENCE = "milp"  # drawn on top when the caller names no reference strategy
+SIGNED_METRICS = ("net_value", "optimizer_curse")  # drawn with the zero line
+
 
 def metric_vs_axis(results: pd.DataFrame, metric: str, axis: str | None = None, level: float = 0.95,
-                   summary: pd.DataFrame | None = None) -> Figure:
+                   summary: pd.DataFrame | None = None, reference: str | None = REFERENCE) -> Figure:
     """Mean ``metric`` per strategy along a swept axis with its ``level`` interval band across
     replicates (Student-t, :func:`benchmarks.frames.axis_summary`). x = the axis column (log scale
     if its positive levels span more than 10x); one panel per combination of the other swept axes'
     levels, titled with them.
+
+    Every strategy has its own marker and dash pattern, the ``reference`` strategy is drawn on top
+    (:func:`benchmarks.figures.style.strategy_styles`), and a panel's title names the strategies whose
+    lines coincide (means within 1% of the panel's y range at every level). Strategies flagged as
+    references that ignore the budget (:func:`benchmarks.frames.flagged_references`) are drawn in a
+    small panel of their own under each panel, so their values (treat_everyone's ROI) never set the
+    scale of the others.
 
     ``axis`` defaults to the first axis column. summary: ``stats.summarize`` over every axis column
     with ``metric`` at ``level``, when the caller has computed it (see ``axis_summary``)."""
@@ -35,57 +47,101 @@ def metric_vs_axis(results: pd.DataFrame, metric: str, axis: str | None = None, 
     axes = axis_columns(results)
     panels = facets(table, [c for c in axes if c != axis], axes)
     strategies = strategy_order(results)
-    palette = strategy_palette(strategies)
+    styles = strategy_styles(strategies, reference)
+    apart = [s for s in flagged_references(results) if (table[(table[STRATEGY] == s)]["n"] > 0).any()]
     levels = pd.to_numeric(table[axis], errors="coerce")
-    log_x = bool((levels > 0).all() and levels.max() / levels.min() > 10)
     label = METRIC_LABELS.get(metric, metric)
     with theme():
-        fig, axs = grid(len(panels), width=7.5, height=4.2, max_cols=2)
-        for ax, (title, part) in zip(axs, panels):
-            for strategy in strategies:
-                line = part[(part[STRATEGY] == strategy) & (part["n"] > 0)].sort_values(axis)
-                if line.empty:
-                    continue
-                colour = palette[strategy]
-                ax.plot(line[axis], line["mean"], marker="o", markersize=3.5, color=colour, label=strategy)
-                ax.fill_between(line[axis], line["lo"], line["hi"], color=colour, alpha=0.18, linewidth=0)
-            if log_x:
-                ax.set_xscale("log")
-                ax.set_xticks(sorted(levels.unique()))  # the swept levels themselves, not powers of 10
-                ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: level_text(v)))
-                ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-            ax.set_xlabel(axis_label(axis))
-            ax.set_ylabel(label)
+        fig, axs, strips = grid_with_strips(len(panels), width=7.5, height=4.2, max_cols=2, strip=bool(apart))
+        for ax, strip, (title, part) in zip(axs, strips, panels):
+            mine = part[~part[STRATEGY].isin(apart)]
+            plot_means(ax, mine, axis, styles)
             heading = f"{label[:1].upper()}{label[1:]} vs {axis_label(axis, with_path=False)}"
             subtitle = f"mean and {level:.0%} interval across replicates" + (f"; {title}" if title else "")
-            ax.set_title(f"{heading}\n{subtitle}")
-            if metric in ("net_value", "spend"):
+            ax.set_title("\n".join([heading, subtitle, *coincide_notes(mine, axis)]))
+            ax.set_ylabel(label)
+            if metric in SIGNED_METRICS:
+                ax.axhline(0, color="black", linewidth=0.8)
+            if metric in DOLLAR_METRICS:
                 ax.yaxis.set_major_formatter(money_formatter())
-        legend_right(fig, axs)
+            shown = [ax]
+            if strip is not None:
+                plot_means(strip, part[part[STRATEGY].isin(apart)], axis, styles)
+                strip.set_title(f"{', '.join(apart)}: ignores the budget by design, on its own scale",
+                                fontsize="small")
+                if metric in DOLLAR_METRICS:
+                    strip.yaxis.set_major_formatter(money_formatter())
+                ax.tick_params(labelbottom=False)
+                shown.append(strip)
+            format_levels(shown[-1], levels, axis)
+        legend_right(fig, [*axs, *(s for s in strips if s is not None)])
         footnote(fig, _sweep_skips(results, metric, axis))
     return fig
 
 
+def plot_means(ax: Axes, part: pd.DataFrame, x: str, styles: dict[str, StrategyStyle]) -> None:
+    """One line per strategy of ``part`` (columns ``x``, strategy, n, mean, lo, hi): its mean where
+    n > 0, in its :class:`StrategyStyle`, labelled with its name, and its interval as a band."""
+    for strategy, style in styles.items():
+        line = part[(part[STRATEGY] == strategy) & (part["n"] > 0)].sort_values(x)
+        if line.empty:
+            continue
+        ax.plot(line[x], line["mean"], label=strategy, **style.line())
+        ax.fill_between(line[x], line["lo"], line["hi"], color=style.colour, alpha=0.15, linewidth=0,
+                        zorder=style.zorder - 1)
+
+
+def coincide_notes(part: pd.DataFrame, x: str, tolerances: dict[str, float] | None = None) -> list[str]:
+    """'milp and lagrangian coincide' for every group of lines of ``part`` that coincide
+    (:func:`benchmarks.frames.coinciding`); tolerances: column -> tolerance, by default the ``mean``
+    within 1% of the panel's range (of means and bands) at every level of ``x``."""
+    if tolerances is None:
+        spread = pd.concat([part[c] for c in ("mean", "lo", "hi") if c in part.columns]).dropna()
+        span = float(spread.max() - spread.min()) if len(spread) else 0.0
+        tolerances = {"mean": 0.01 * span if span > 0 else 1e-9}
+    groups = coinciding(part[part["n"] > 0] if "n" in part.columns else part, x, tolerances)
+    return [f"{', '.join(g[:-1])} and {g[-1]} coincide" for g in groups]
+
+
+def format_levels(ax: Axes, levels: pd.Series, axis: str) -> None:
+    """The x axis of a panel along ``axis``: log scale with the swept levels as ticks when the
+    positive ``levels`` span more than 10x, and the axis's label."""
+    if bool((levels > 0).all() and levels.max() / levels.min() > 10):
+        ax.set_xscale("log")
+        ax.set_xticks(sorted(levels.unique()))  # the swept levels themselves, not powers of 10
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: level_text(v)))
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.set_xlabel(axis_label(axis))
+
+
 def net_value_vs_axis(results: pd.DataFrame, axis: str | None = None, level: float = 0.95,
-                      summary: pd.DataFrame | None = None) -> Figure:
+                      summary: pd.DataFrame | None = None, reference: str | None = REFERENCE) -> Figure:
     """True net value ($) per strategy along the swept axis, with interval bands (see :func:`metric_vs_axis`)."""
-    return metric_vs_axis(results, "net_value", axis, level, summary)
+    return metric_vs_axis(results, "net_value", axis, level, summary, reference)
 
 
 def roi_vs_axis(results: pd.DataFrame, axis: str | None = None, level: float = 0.95,
-                summary: pd.DataFrame | None = None) -> Figure:
+                summary: pd.DataFrame | None = None, reference: str | None = REFERENCE) -> Figure:
     """ROI (true net value per $ spent) per strategy along the swept axis, with interval bands."""
-    return metric_vs_axis(results, "roi", axis, level, summary)
+    return metric_vs_axis(results, "roi", axis, level, summary, reference)
+
+
+def optimizers_curse_vs_axis(results: pd.DataFrame, axis: str | None = None, level: float = 0.95,
+                             summary: pd.DataFrame | None = None, reference: str | None = REFERENCE) -> Figure:
+    """The optimizer's curse per strategy along the swept axis: estimated minus true net value ($,
+    ``optimizer_curse``), mean and interval band across replicates, with the zero line (a strategy on
+    it promised what it delivers)."""
+    return metric_vs_axis(results, "optimizer_curse", axis, level, summary, reference)
 
 
 def treated_vs_axis(results: pd.DataFrame, axis: str | None = None, level: float = 0.95,
-                    summary: pd.DataFrame | None = None) -> Figure:
+                    summary: pd.DataFrame | None = None, reference: str | None = REFERENCE) -> Figure:
     """Customers treated (contacted) per strategy along the swept axis, with interval bands."""
-    return metric_vs_axis(results, "treated", axis, level, summary)
+    return metric_vs_axis(results, "treated", axis, level, summary, reference)
 
 
 def binding_vs_axis(results: pd.DataFrame, axis: str | None = None) -> Figure:
-    """Share of replicates in which each constraint binds (no room for one more unit), constraint x
+    """Share of replicates in which each constraint binds (see simcore.evaluate.AuditRow), constraint x
     level of ``axis`` (default: the first axis column), one panel per strategy and combination of
     the other axes' levels (:func:`benchmarks.frames.binding_share_matrix`); each combination starts
     a new row of panels, titled ``<strategy>`` and the other axes' levels. Grey: no ok replicate."""

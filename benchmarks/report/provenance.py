@@ -4,7 +4,10 @@ reruns the saved config."""
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
+import os
 import platform
+import site
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -67,12 +70,37 @@ def reproduce_command(config: SavedConfig | None, run_dir: Path) -> str:
     if config is None:
         return ""
     rerun = run_dir.resolve().parent / f"{run_dir.resolve().name}-rerun"
-    command = (f"python -m benchmarks.run --config-path {config.path.parent.resolve()} "
-               f"--config-name {config.path.stem} hydra.run.dir={rerun}")
+    pythonpath = plugin_pythonpath(config.select("plugins") or [])
+    command = (f"PYTHONPATH={pythonpath} " if pythonpath else "") + (
+        f"python -m benchmarks.run --config-path {config.path.parent.resolve()} "
+        f"--config-name {config.path.stem} hydra.run.dir={rerun}")
     # a sweep saved with resume_dir would resume into the ORIGINAL directory and recompute nothing
     if config.select("sweep.resume_dir") is not None:
         command += f" sweep.resume_dir={rerun}"
     return command
+
+
+def plugin_pythonpath(plugins: list[str]) -> str:
+    """The PYTHONPATH a rerun needs for the config's ``plugins`` (the user's own packages): the directory
+    holding each one, relative to the project root when inside it; nothing for packages in the project
+    or installed in site-packages. A package not importable here is named as a placeholder."""
+    installed = {Path(p).resolve() for p in (*site.getsitepackages(), site.getusersitepackages())}
+    roots = []
+    for prefix in plugins:
+        top = str(prefix).split(".")[0]
+        try:
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or not (spec.origin or spec.submodule_search_locations):
+            roots.append(f"<the directory holding {top}>")
+            continue
+        location = Path(spec.origin or next(iter(spec.submodule_search_locations))).resolve()
+        root = location.parent.parent if location.name == "__init__.py" or spec.origin is None else location.parent
+        if root == REPO or root in installed:
+            continue
+        roots.append(str(root.relative_to(REPO)) if root.is_relative_to(REPO) else str(root))
+    return os.pathsep.join(dict.fromkeys(roots))
 
 
 def provenance(data: RunData) -> Provenance:

@@ -11,15 +11,22 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+import numpy as np
+
 from benchmarks import stats
-from benchmarks.frames import axis_path, binding_share_matrix, level_text, split_ok
-from benchmarks.outputs import money
-from simcore.results import (BINDING, COVERAGE, NOTE, REASON, SEED, STATUS, STRATEGY, VIOLATION, Status, flagged,
-                             items)
+from benchmarks.frames import axis_path, binding_share_matrix, level_text, row_unit, split_ok
+from benchmarks.outputs import comparison_table, money
+from simcore.results import (BINDING, COVERAGE, NOTE, REASON, SEED, SHADOW, SHARE, STATUS, STRATEGY, VIOLATION,
+                             Status, flagged, items)
 
 # the metrics a sweep report summarizes: dollars (net_value, spend), a ratio (roi) and a count of
-# customers contacted (treated); its figures draw the first three
+# customers contacted (treated); its figures draw the first three. Results written since the
+# attainable value and the curse exist also give the OPTIONAL ones (the curse figure, the share column).
 SUMMARY_METRICS = ("net_value", "roi", "treated", "spend")
+OPTIONAL_METRICS = ("est_net_value", "optimizer_curse", SHARE)
+ATTAINABLE_COLUMN = "share of attainable"
+# what the binding table prices: +$50 of a $ limit, +10 contacts of a count limit
+PRICE_STEPS = {"$": 50.0, "contacts": 10.0}
 
 
 @dataclass(frozen=True)
@@ -37,14 +44,18 @@ class SweepStats:
 
 
 def sweep_stats(results: pd.DataFrame, axes: list[str], reference: str, level: float) -> SweepStats:
-    """The one ``stats.summarize`` of a sweep report (see :class:`SweepStats`)."""
-    return SweepStats(axes, reference, level, stats.summarize(results, axes, metrics=SUMMARY_METRICS, level=level))
+    """The one ``stats.summarize`` of a sweep report (see :class:`SweepStats`): SUMMARY_METRICS and
+    the OPTIONAL_METRICS the results have."""
+    metrics = [*SUMMARY_METRICS, *(m for m in OPTIONAL_METRICS if m in results.columns)]
+    return SweepStats(axes, reference, level, stats.summarize(results, axes, metrics=metrics, level=level))
 
 
 def sweep_summary(results: pd.DataFrame, sweep: SweepStats) -> pd.DataFrame:
     """Per axis levels x strategy: ok replicates of all run, mean true net value ($) with its
-    Student-t interval across replicates, mean ROI, treated and spend, and the share of ok
-    replicates whose plan meets every constraint (when results have ``feasible``)."""
+    Student-t interval across replicates, mean ROI, treated and spend, the share of ok replicates
+    whose plan meets every constraint (when results have ``feasible``) and the mean share of the
+    attainable value (estimated net value / the certified bound of the same problem, when results
+    have ``share_of_attainable``)."""
     keys = [*sweep.axes, STRATEGY]
     feasible = (results[results[STATUS] == Status.OK].assign(feasible=lambda d: d["feasible"].astype(bool))
                 .groupby(keys, sort=False)["feasible"].mean() if "feasible" in results.columns else None)
@@ -58,8 +69,23 @@ def sweep_summary(results: pd.DataFrame, sweep: SweepStats) -> pd.DataFrame:
                      "ROI": number(rec["roi_mean"], 2), "treated": number(rec["treated_mean"], 1),
                      "spend $": money(rec["spend_mean"]),
                      **({"feasible": percent(feasible.get(tuple(rec[k] for k in keys)))}
-                        if feasible is not None else {})})
+                        if feasible is not None else {}),
+                     **({ATTAINABLE_COLUMN: percent(rec[f"{SHARE}_mean"])} if f"{SHARE}_mean" in rec else {})})
     return pd.DataFrame(rows)
+
+
+def report_comparison(results: pd.DataFrame) -> pd.DataFrame:
+    """The single run's comparison (:func:`benchmarks.outputs.comparison_table`, one row per strategy in
+    results order) with the share of the attainable value after the estimated net value: each plan's
+    estimated net value over the tightest certified upper bound of the same constrained problem
+    (``share_of_attainable``; above 100% only for a plan that breaks a constraint)."""
+    table = comparison_table(results)
+    if SHARE not in results.columns:
+        return table
+    shares = [percent(v) if s == Status.OK else "" for v, s in zip(results[SHARE], results[STATUS])]
+    after = list(table.columns).index("est. net value") + 1 if "est. net value" in table.columns else len(table.columns)
+    table.insert(after, ATTAINABLE_COLUMN, shares)
+    return table
 
 
 def paired_table(results: pd.DataFrame, sweep: SweepStats) -> pd.DataFrame:
@@ -83,12 +109,22 @@ def paired_table(results: pd.DataFrame, sweep: SweepStats) -> pd.DataFrame:
 def binding_share_table(results: pd.DataFrame, axis: str) -> pd.DataFrame:
     """Sweep: share of ok replicates in which each constraint binds; rows (other axes' levels...,
     strategy, constraint), one column per level of ``axis``; 'no plan' where the strategy has no ok
-    replicate there (:func:`benchmarks.frames.binding_share_matrix`)."""
+    replicate there (:func:`benchmarks.frames.binding_share_matrix`). Where the strategy prices the
+    row (``shadow.<row>``) at a nonzero mean price across those replicates, the cell adds it: "100%, $26.83/$"."""
     matrix = binding_share_matrix(results, axis)
     others = list(matrix.index.names[:-2])
     if matrix.empty:
         return pd.DataFrame(columns=[*map(axis_path, others), "strategy", "constraint"])
+    ok, _ = split_ok(results)
+    keys = [*others, STRATEGY]
     shown = matrix.map(lambda v: "no plan" if pd.isna(v) else percent(v))
+    for row in {c for c in matrix.index.get_level_values("constraint") if SHADOW + c in ok.columns}:
+        prices = ok.groupby([*keys, axis])[SHADOW + row].mean()
+        for index in [i for i in matrix.index if i[-1] == row]:
+            for lv in matrix.columns:
+                price = prices.get((*index[:-1], lv), np.nan)
+                if not pd.isna(price) and abs(price) > 1e-9 and not pd.isna(matrix.loc[index, lv]):
+                    shown.loc[index, lv] += f", {price_text(price, row_unit(row))}"
     table = shown.rename(columns=level_text).rename_axis(columns=None).reset_index()
     for other in others:
         table[other] = table[other].map(level_text)
@@ -114,22 +150,83 @@ def fairness_table(results: pd.DataFrame, floors: dict[str, float]) -> pd.DataFr
 
 
 def binding_table(results: pd.DataFrame, audit: pd.DataFrame) -> pd.DataFrame:
-    """Single run: each status-ok strategy's binding constraints with used / limit from the audit."""
+    """Single run: each status-ok strategy's binding constraints with used / limit from the audit,
+    why the row binds and its shadow price (``shadow.<row>``, $ per unit of the limit; '' for a
+    strategy that prices no rows)."""
     ok, _ = split_ok(results)
+    columns = ["strategy", "constraint", "used", "limit", "unit", "why it binds", "shadow price"]
     rows = []
     for rec in ok.to_dict("records"):
         names = flagged(rec, BINDING)
         if not names:
-            rows.append({"strategy": rec[STRATEGY], "constraint": "none binds", "used": "", "limit": "",
-                         "unit": ""})
+            rows.append(dict.fromkeys(columns, "") | {"strategy": rec[STRATEGY], "constraint": "none binds"})
         for name in names:
             hit = audit[(audit[STRATEGY] == rec[STRATEGY]) & (audit["name"] == name)] if len(audit) else audit
             first = hit.iloc[0] if len(hit) else None  # no audit file: the name alone
+            price = rec.get(SHADOW + name, np.nan)
+            unit = first["unit"] if first is not None else row_unit(name)
             rows.append({"strategy": rec[STRATEGY], "constraint": name,
                          "used": number(first["used"], 2) if first is not None else "",
                          "limit": f"{first['sense']} {number(first['limit'], 2)}" if first is not None else "",
-                         "unit": first["unit"] if first is not None else ""})
-    return pd.DataFrame(rows, columns=["strategy", "constraint", "used", "limit", "unit"])
+                         "unit": unit if first is not None else "", "why it binds": _why(first, price),
+                         "shadow price": "" if pd.isna(price) else price_text(price, unit)})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _why(audit_row: pd.Series | None, price: float) -> str:
+    """Why a row binds (see simcore.evaluate.AuditRow): a floor at its minimum, a limit used up, a
+    limit no single feasible change of the plan can use more of, or only its nonzero price."""
+    if audit_row is None:
+        return "priced" if not pd.isna(price) and abs(price) > 1e-9 else ""
+    if audit_row["sense"] == ">=":
+        return "floor at its minimum"
+    if abs(float(audit_row["slack"])) <= 1e-9 * max(1.0, abs(float(audit_row["limit"]))):
+        return "used up"
+    return "no feasible change uses more"
+
+
+def dollars(value: float, cents: bool = False) -> str:
+    """An amount for a sentence: ``$1,342``, ``-$3``; with ``cents`` below $100: ``$7.25``."""
+    digits = 2 if cents and abs(value) < 100 else 0
+    return f"{'-' if value < 0 else ''}${abs(value):,.{digits}f}"
+
+
+def _about(value: float) -> str:
+    return f"{dollars(value, cents=True)} of estimated net value"
+
+
+def price_text(price: float, unit: str) -> str:
+    """A shadow price with its unit: ``$26.83/$`` (per dollar of a budget), ``-$4.10/contact``."""
+    per = "$" if unit == "$" else unit.rstrip("s")
+    return f"{'-' if price < 0 else ''}${abs(price):,.2f}/{per}"
+
+
+def price_lines(results: pd.DataFrame, audit: pd.DataFrame) -> list[str]:
+    """Single run: one sentence per status-ok strategy and binding row it prices (``shadow.<row>``):
+    "milp: +$50 of budget is worth about $1,342 of estimated net value", "+10 contacts of
+    capacity[email] are worth about $X", a floor: "one more required contact of coverage[premium]
+    costs about $Y". A binding row priced at 0 gets no sentence (more of it alone is worth nothing). The
+    price is the marginal value, so a step is worth about step x price while the same rows bind."""
+    ok, _ = split_ok(results)
+    units = dict(zip(audit["name"], audit["unit"])) if len(audit) else {}
+    senses = dict(zip(audit["name"], audit["sense"])) if len(audit) else {}
+    lines = []
+    for rec in ok.to_dict("records"):
+        for row in flagged(rec, BINDING):
+            price = rec.get(SHADOW + row, np.nan)
+            if pd.isna(price) or abs(price) <= 1e-9:
+                continue  # binding at price 0: more of it alone adds nothing (another row is in the way)
+            unit = row_unit(row, units)
+            floor = senses.get(row) == ">=" or price < 0
+            step = PRICE_STEPS.get(unit, 1.0)
+            if floor:
+                text = f"one more required {unit.rstrip('s')} of {row} costs about {_about(-price)}"
+            elif unit == "$":
+                text = f"+${step:,.0f} of {row} is worth about {_about(step * price)}"
+            else:
+                text = f"+{step:,.0f} {unit} of {row} are worth about {_about(step * price)}"
+            lines.append(f"{rec[STRATEGY]}: {text} ({price_text(price, unit)})")
+    return lines
 
 
 def violation_lines(results: pd.DataFrame, audit: pd.DataFrame) -> list[str]:
@@ -139,8 +236,8 @@ def violation_lines(results: pd.DataFrame, audit: pd.DataFrame) -> list[str]:
     units = dict(zip(audit["name"], audit["unit"])) if len(audit) else {}
     lines = []
     for rec in ok.to_dict("records"):
-        broken = [f"{row} by {float(rec[VIOLATION + row]):,.2f} {units.get(row, '')}".rstrip()
-                  for row in flagged(rec, VIOLATION)]
+        broken = [f"{row} by " + (f"${amount:,.2f}" if units.get(row) == "$" else f"{amount:,.2f} {units.get(row, '')}")
+                  .rstrip() for row in flagged(rec, VIOLATION) for amount in [float(rec[VIOLATION + row])]]
         lines.append(f"{rec[STRATEGY]}: " + ("; ".join(broken) if broken else "feasible (meets every constraint)"))
     return lines
 

@@ -1,7 +1,7 @@
 """Declarative sweeps: axes over any config value x replicate seeds x the chosen strategies.
 
-    python -m benchmarks.run +sweep=budget_sensitivity
-    python -m benchmarks.run +sweep=budget_sensitivity sweep.replicates=5 sweep.n_jobs=2
+    python -m benchmarks.run sweep=budget_sensitivity
+    python -m benchmarks.run sweep=budget_sensitivity sweep.replicates=5 sweep.n_jobs=2
 
 A sweep (``conf/sweep/*.yaml``, the ``sweep`` config node) declares ``axes: {config path: [values]}``.
 A CELL is one combination of axis values and one replicate; in a cell every strategy runs on the
@@ -36,7 +36,6 @@ after a ``sweep.fresh`` start. MLflow: ``benchmarks.tracking.SweepLogger``.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 import warnings
@@ -46,14 +45,15 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from benchmarks.config import build_section, selected_strategies, strategy_names, strategy_params
+from benchmarks.config import build_section, check_top_level, selected_strategies, strategy_names, strategy_params
 from benchmarks.stats import paired_differences, summarize
 from benchmarks.sweep.cells import Cell, CellStore, plan_cells, write_showcase
 from benchmarks.sweep.console import print_sweep
 from benchmarks.sweep.directory import Identity, claim, locked
 from benchmarks.sweep.execute import TaskResult, run_tasks, tasks_for
 from benchmarks.sweep.settings import SweepSettings, check_axes, plain_config
-from benchmarks.tracking import SweepLogger, SweepTracking, TrackingSettings
+from benchmarks.tracking import RunLogger, Tracked, TrackingSettings, cell_children
+from benchmarks.tracking import start as start_tracking
 from simcore.checks import check_seed
 from simcore.errors import ConfigError
 from simcore.files import OutputError, remove_temporaries, write_csv, write_parquet, write_text, writing
@@ -76,7 +76,7 @@ class SweepResult:
     compute_s: float
     report_s: float
     wall_s: float
-    tracking: SweepTracking
+    tracking: Tracked
 
 
 def run_sweep(cfg: DictConfig, run_dir: Path) -> SweepResult:
@@ -85,6 +85,7 @@ def run_sweep(cfg: DictConfig, run_dir: Path) -> SweepResult:
     a directory another running sweep holds, or one holding another config's sweep (``directory``);
     OutputError when the disk fills up (the finished cells are kept: the same command resumes)."""
     wall = time.perf_counter()
+    check_top_level(cfg)
     settings = build_section(cfg, "sweep")
     tracking = build_section(cfg, "tracking")
     check_seed(cfg.seed)
@@ -135,18 +136,14 @@ def _run(cfg: DictConfig, settings: SweepSettings, tracking: TrackingSettings, s
              settings.name, len(cells), len(cells) // settings.replicates, settings.replicates, len(strategies),
              len(done), run_dir)
 
-    logger = SweepLogger(tracking, scenario_name, run_dir, settings.name,
-                         {"sweep": settings.name, "scenario": scenario_name, "seed": str(cfg.seed),
-                          "replicates": str(settings.replicates), "reference": settings.reference,
-                          "strategies": ",".join(strategies),
-                          "axes": json.dumps({a.path: list(a.values) for a in settings.grid})},
-                         {n: strategy_params(cfg, n) for n in strategies})
+    logger = start_tracking(tracking, cfg, scenario_name, run_dir, settings.name, "sweep")
+    params = {n: strategy_params(cfg, n) for n in strategies}
     try:
         for cell in done:  # a resumed sweep's parent run gets every cell (already logged ones are skipped)
-            logger.log_rows(found[cell.id])
+            logger.log_children(cell_children(found[cell.id].to_dict("records"), params))
         start = time.perf_counter()
         run_tasks(tasks_for(pending, config, settings, store, showcase_id), settings,
-                  lambda output: _keep(output, store, logger, showcase_dir))
+                  lambda output: _keep(output, store, logger, params, showcase_dir))
         compute = time.perf_counter() - start
         results, summary, paired = _write_tables(store, cells, settings)
         start = time.perf_counter()
@@ -186,13 +183,14 @@ def _write_tables(store: CellStore, cells: list[Cell],
     return results, summary, paired
 
 
-def _keep(output: TaskResult, store: CellStore, logger: SweepLogger, showcase_dir: Path) -> None:
+def _keep(output: TaskResult, store: CellStore, logger: RunLogger, params: dict[str, dict[str, str]],
+          showcase_dir: Path) -> None:
     """A returned task, in the parent: save its cells (if the worker could not), queue them for
     MLflow, and write the showcase if the task carries it."""
     for result in output.cells:
         if not store.has(result.cell.id):  # the worker could not see the run directory (a remote cluster)
             store.write(result.table, result.cell.id)
-        logger.log_rows(result.table)
+        logger.log_children(cell_children(result.table.to_dict("records"), params))
     if output.showcase is not None:
         write_showcase(showcase_dir, output.showcase)
 
