@@ -79,7 +79,7 @@ class Lagrangian(Strategy):
     rounds: int = 8
     tau_stages: tuple[float, ...] = (0.1, 0.01, 0.001)
     dual_iterations: int = 200
-    sample: int = 20_000
+    sample: int = 5_000
     chunk_size: int = 250_000
     backend: str = "local"
     address: str | None = None
