@@ -58,30 +58,6 @@ class Population:
         return tuple(sorted(self.table["segment"].unique()))
 
 
-@dataclass(frozen=True)
-class Groups:
-    """What constraints compile against when the customers themselves are elsewhere (a sharded world,
-    ``strategies.shards``): every customer's segment, risk tier and value tier, in customer order.
-    table: (N, 3) columns segment, risk_tier, value_tier (categoricals keep it at ~3 bytes a customer)."""
-
-    table: pd.DataFrame
-
-    def __post_init__(self) -> None:
-        missing = [c for c in GROUP_COLUMNS if c not in self.table.columns]
-        if missing:
-            raise ConfigError(f"groups: missing column(s) {', '.join(missing)}")
-
-    @property
-    def n(self) -> int:
-        return len(self.table)
-
-    def segments(self) -> tuple[str, ...]:
-        return tuple(sorted(self.table["segment"].unique()))
-
-
-GROUP_COLUMNS = ("segment", "risk_tier", "value_tier")
-
-
 def validate_table(table: pd.DataFrame, where: str, columns: Mapping[str, str] | None = None) -> None:
     """Check required columns, unique non-empty ids, numbers finite and in range. ``columns`` maps our
     column names to the user's, so a message names the column the user actually wrote."""

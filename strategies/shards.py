@@ -34,7 +34,8 @@ from simcore.checks import check_scalar
 from simcore.constraints import Rows
 from simcore.errors import ConfigError, InfeasibleError
 from simcore.plan import Plan
-from simcore.population import GROUP_COLUMNS, Groups, Population, SyntheticPopulation
+from simcore.groups import GROUP_COLUMNS, Groups
+from simcore.population import Population, SyntheticPopulation
 from simcore.scenario import Scenario, ScenarioSpec
 from strategies.chunks import Chunk, DaskChunks, one_blas_thread
 from strategies.lagrangian import Lagrangian

@@ -15,8 +15,8 @@ import numpy as np
 
 from simcore.catalog import Catalog
 from simcore.constraints.rows import RowSpec
-from simcore.groups import members
-from simcore.population import Groups, Population
+from simcore.groups import Groups, members
+from simcore.population import Population
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from simcore.constraints.base import Constraint, Context
 from simcore.constraints.kinds import Budget
 from simcore.constraints.rows import Rows
 from simcore.errors import ConfigError
-from simcore.population import Groups, Population
+from simcore.groups import Groups
+from simcore.population import Population
 
 
 @dataclass(frozen=True)
