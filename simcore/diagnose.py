@@ -21,7 +21,7 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from simcore.constraints import Row
+from simcore.constraints import Row, Rows
 from simcore.scenario import ScenarioView
 
 
@@ -110,34 +110,45 @@ def _elastic(A: sp.csr_matrix, rows: tuple[Row, ...], elastic: np.ndarray, view:
 
 
 def certificates(view: ScenarioView) -> tuple[Certificate, ...]:
-    """Exact pairwise conflicts between a contact-count floor and one limit row (or the floor alone)."""
-    pairs, rows = view.pairs, view.rows.rows
-    weights = view.rows.weights[pairs.customer]
+    """Exact pairwise conflicts between a contact-count floor and one limit row (or the floor alone).
+    Computed on the dense (customer, action) grid of the customers a floor counts: the same products
+    as ``Rows.coefficients``, in the same order, without gathering every pair's weights."""
+    rows, compiled, eligible = view.rows.rows, view.rows, view.eligible
     out = []
     for f, floor in enumerate(rows):
         if floor.sense != ">=" or floor.rhs <= 0:
             continue
-        coef = view.rows.row_coefficients(f, weights, pairs.action, pairs.cost)
-        if not np.all((coef == 0) | (coef == 1)):
+        coef = _grid(compiled, f, slice(None), view.cost)
+        if not np.all((coef == 0) | (coef == 1) | ~eligible):
             continue  # only count floors have this simple certificate
-        counts = coef > 0
+        counts = (coef > 0) & eligible
+        who = np.flatnonzero(counts.any(axis=1))  # the customers with a pair that counts
+        counts = counts[who]
         need = int(round(floor.rhs))
-        candidates = len(np.unique(pairs.customer[counts]))
+        candidates = len(who)
         if candidates < need:
             out.append(Certificate(floor, None, float(need), candidates, candidates))
             continue
+        cost = view.cost[who]
         for r, limit in enumerate(rows):
             if limit.sense != "<=":
                 continue
-            use = view.rows.row_coefficients(r, weights, pairs.action, pairs.cost)
-            cheapest = np.full(view.n_customers, np.inf)
-            np.minimum.at(cheapest, pairs.customer[counts], use[counts])
-            cheapest = np.sort(cheapest[np.isfinite(cheapest)])
+            cheapest = np.where(counts, _grid(compiled, r, who, cost), np.inf).min(axis=1)
+            room = limit.rhs * (1 + 1e-9) + 1e-9
+            if need < len(cheapest) and np.partition(cheapest, need)[:need].sum() < room * (1 - 1e-12):
+                continue  # clearly within the limit: the sorted sum below (the one reported) is not needed
+            cheapest = np.sort(cheapest)
             least = float(cheapest[:need].sum())
-            if least > limit.rhs * (1 + 1e-9) + 1e-9:
-                reachable = int(np.searchsorted(np.cumsum(cheapest), limit.rhs * (1 + 1e-9) + 1e-9, side="right"))
+            if least > room:
+                reachable = int(np.searchsorted(np.cumsum(cheapest), room, side="right"))
                 out.append(Certificate(floor, limit, least, reachable, candidates, float(cheapest[0])))
     return tuple(out)
+
+
+def _grid(rows: Rows, r: int, customers: slice | np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """(n, K) row r's coefficient of every (customer, action) of the given customers (cost: theirs)."""
+    coef = rows.weights[customers, rows.column[r]][:, None] * rows.action_weight[r][None, :]
+    return coef * cost if rows.cost_weighted[r] else coef
 
 
 def diagnose(view: ScenarioView, time_limit: float = 60.0, max_candidates: int = 8) -> Diagnosis:

@@ -1,8 +1,10 @@
 """Customer groups by segment, risk tier and value tier: who an action is for (catalog eligibility)
-and whom a constraint counts (floors, caps). One definition for both."""
+and whom a constraint counts (floors, caps). One definition for both. ``Groups``: only these columns
+of a population, what the rows of a sharded world are compiled against on its driver."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -14,6 +16,7 @@ RISK_TIERS = ("high", "low")  # from the ESTIMATED churn probability vs the high
 VALUE_TIERS = ("high", "mid", "low")  # tertiles of the ESTIMATED CLV
 FILTERS = ("segments", "risk_tiers", "value_tiers")
 ALLOWED = {"segments": None, "risk_tiers": RISK_TIERS, "value_tiers": VALUE_TIERS}
+GROUP_COLUMNS = ("segment", "risk_tier", "value_tier")
 
 
 def normalize_filters(obj: object) -> None:
@@ -46,3 +49,24 @@ def members(table: pd.DataFrame, segments: Sequence[str] | None, risk_tiers: Seq
     if value_tiers is not None:
         mask &= table["value_tier"].isin(value_tiers).to_numpy()
     return mask
+
+
+@dataclass(frozen=True)
+class Groups:
+    """What constraints compile against when the customers themselves are elsewhere (a sharded world,
+    ``strategies.shards``): every customer's segment, risk tier and value tier, in customer order.
+    table: (N, 3) columns segment, risk_tier, value_tier (categoricals keep it at ~3 bytes a customer)."""
+
+    table: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        missing = [c for c in GROUP_COLUMNS if c not in self.table.columns]
+        if missing:
+            raise ConfigError(f"groups: missing column(s) {', '.join(missing)}")
+
+    @property
+    def n(self) -> int:
+        return len(self.table)
+
+    def segments(self) -> tuple[str, ...]:
+        return tuple(sorted(self.table["segment"].unique()))

@@ -15,15 +15,16 @@ import numpy as np
 
 from simcore.catalog import Catalog
 from simcore.constraints.rows import RowSpec
-from simcore.groups import members
+from simcore.groups import Groups, members
 from simcore.population import Population
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a constraint compiles against."""
+    """What a constraint compiles against: a population, or only its groups (a sharded world, whose
+    customers live on Dask workers: a constraint may read segment, risk_tier and value_tier)."""
 
-    population: Population
+    population: Population | Groups
     catalog: Catalog
 
     @property

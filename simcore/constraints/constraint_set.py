@@ -11,6 +11,7 @@ from simcore.constraints.base import Constraint, Context
 from simcore.constraints.kinds import Budget
 from simcore.constraints.rows import Rows
 from simcore.errors import ConfigError
+from simcore.groups import Groups
 from simcore.population import Population
 
 
@@ -39,7 +40,7 @@ class ConstraintSet:
         """The total budget in dollars, None without a Budget constraint."""
         return next((float(c.limit) for c in self.constraints.values() if isinstance(c, Budget)), None)
 
-    def compile(self, population: Population, catalog: Catalog) -> Rows:
+    def compile(self, population: Population | Groups, catalog: Catalog) -> Rows:
         """Every constraint's rows against this population and catalog (shares resolved into counts)."""
         ctx = Context(population, catalog)
         specs = []
