@@ -25,7 +25,7 @@ from benchmarks.sweep import SweepResult, run_sweep
 
 
 def sweep_once(directory: Path, overrides: list[str]) -> tuple[SweepResult, float]:
-    cfg = compose("+sweep=budget_sensitivity", *overrides)
+    cfg = compose("sweep=budget_sensitivity", *overrides)
     start = time.perf_counter()
     result = run_sweep(cfg, directory / "run")
     return result, time.perf_counter() - start

@@ -101,7 +101,7 @@ def playlistpro_kpis() -> str:
 
 def playlistpro_budgets(replicates: int, directory: Path) -> str:
     budgets = [150, 175, 200, 225, 250, 300, 350, 400, 500, 600, 750, 1000]
-    cfg = compose("tracking=off", "report=false", "+sweep=budget_sensitivity", "strategies=[milp]",
+    cfg = compose("tracking=off", "report=false", "sweep=budget_sensitivity", "strategies=[milp]",
                   f"sweep.replicates={replicates}", "sweep.showcase=false",
                   f"sweep.axes={{scenario.constraints.budget.limit:[{','.join(map(str, budgets))}]}}")
     results = run_sweep(cfg, directory).results

@@ -15,7 +15,7 @@ from tests.conftest import compose_config
 
 SINGLE = ("strategies=[do_nothing,random,clv_top_n,milp]", "evaluation.replications=200")
 # 60 customers keep milp at a few tens of milliseconds; budget 40 is infeasible in some replicates
-SWEEP = ("+sweep=budget_sensitivity", "scenario.population.n_customers=60", "evaluation.replications=50",
+SWEEP = ("sweep=budget_sensitivity", "scenario.population.n_customers=60", "evaluation.replications=50",
          "strategies=[random,clv_top_n,milp]", "sweep.replicates=2", "sweep.n_jobs=1",
          "sweep.axes={scenario.constraints.budget.limit:[40,160]}")
 BUDGET = "axis.scenario.constraints.budget.limit"

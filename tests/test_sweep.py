@@ -15,7 +15,7 @@ from simcore.errors import ConfigError
 from tests.conftest import compose_config
 
 # 40 customers, budgets $0.05 (the floors cannot be met: milp is infeasible), $60, $150; 2 replicates
-TINY = ("+sweep=budget_sensitivity", "scenario.population.n_customers=40", "evaluation.replications=50",
+TINY = ("sweep=budget_sensitivity", "scenario.population.n_customers=40", "evaluation.replications=50",
         "strategies=[do_nothing,treat_everyone,random,clv_top_n,milp]", "sweep.replicates=2",
         "sweep.axes={scenario.constraints.budget.limit:[0.05,60,150]}", "report=false")
 BUDGET = "axis.scenario.constraints.budget.limit"
@@ -198,6 +198,6 @@ def test_invalid_sweeps_are_clear_errors(override, message, tmp_path):
 
 def test_an_axis_path_must_be_one_key(tmp_path):
     # +sweep.axes.scenario.constraints.budget.limit=[...] nests the path instead of naming it
-    cfg = compose_config("+sweep=custom", "+sweep.axes.scenario.constraints.budget.limit=[1,2]")
+    cfg = compose_config("sweep=custom", "+sweep.axes.scenario.constraints.budget.limit=[1,2]")
     with pytest.raises(ConfigError, match=r"sweep.axes.scenario = .*write the whole config path as ONE key"):
         run_sweep(cfg, tmp_path / "run")

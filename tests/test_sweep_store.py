@@ -37,7 +37,7 @@ from tests.test_sweep import timeless
 ROOT = Path(__file__).resolve().parents[1]
 # 3 budgets x 3 replicates = 9 cells of 20 customers, ~0.5 s each (mostly building the scenario: each
 # axis value costs as much again when the sweep is validated)
-BASE = ("+sweep=budget_sensitivity", "scenario.population.n_customers=20", "evaluation.replications=20",
+BASE = ("sweep=budget_sensitivity", "scenario.population.n_customers=20", "evaluation.replications=20",
         "strategies=[do_nothing,random,milp]", "sweep.replicates=3", "sweep.n_jobs=2",
         "sweep.axes={scenario.constraints.budget.limit:[40,80,150]}")
 N_CELLS = 9

@@ -107,5 +107,5 @@ def test_a_sweep_or_campaign_preset_is_chosen_with_or_without_plus():
     plain, plus = compose("sweep=budget_sensitivity"), compose("+sweep=budget_sensitivity")
     assert plain == plus and plain.sweep.axes is not None
     plain, plus = compose("campaign=holdout_learning"), compose("+campaign=holdout_learning")
-    assert plain == plus and plain.campaign.periods == 8
+    assert plain == plus and plain.campaign.periods == 8 and plain.strategies[-1] == "oracle"  # the preset's list
     assert compose().get("sweep") is None and compose().get("campaign") is None  # none unless chosen
