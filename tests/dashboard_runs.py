@@ -1,6 +1,6 @@
 """The small runs the dashboard's tests browse, made once per test session: a single run on
 playlistpro, two replicated sweeps over the same budgets (the second with a tighter email capacity,
-so their paired differences are not all zero) and a campaign directory holding a periods table."""
+so their paired differences are not all zero) and a small campaign (3 periods, 2 replicates)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from benchmarks.campaign import run_campaign_sweep
 from benchmarks.run import run
 from benchmarks.sweep import run_sweep
 from tests.conftest import compose_config
@@ -19,6 +20,9 @@ SWEEP = ("sweep=budget_sensitivity", "scenario.population.n_customers=60", "eval
          "strategies=[random,clv_top_n,milp]", "sweep.replicates=2", "sweep.n_jobs=1",
          "sweep.axes={scenario.constraints.budget.limit:[40,160]}")
 BUDGET = "axis.scenario.constraints.budget.limit"
+CAMPAIGN = ("campaign=holdout_learning", "scenario.population.n_customers=60", "campaign.periods=3",
+            "campaign.replicates=2", "campaign.dynamics.arrivals=10", "campaign.ope_targets=[clv_top_n]",
+            "strategies=[clv_top_n,milp,learning_milp,oracle]", "evaluation.replications=20", "campaign.n_jobs=1")
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,7 @@ def made_runs(factory: pytest.TempPathFactory) -> Runs:
         single = run(compose_config(*SINGLE), root / "single")
         run_sweep(compose_config(*SWEEP), root / "sweep_a")
         run_sweep(compose_config(*SWEEP, "scenario.constraints.email_capacity.limit=10"), root / "sweep_b")
-        (root / "campaign").mkdir()
-        pd.DataFrame({"period": [1, 2], "scenario": "playlistpro", "seed": 42, "net_value": [10.0, 12.5]}) \
-            .to_parquet(root / "campaign" / "periods.parquet")
+        run_campaign_sweep(compose_config(*CAMPAIGN), root / "campaign")
         _MADE.append(Runs(root, root / "single", single, root / "sweep_a", root / "sweep_b", root / "campaign"))
     return _MADE[0]
 

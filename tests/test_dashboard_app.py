@@ -3,11 +3,14 @@ triggered and awaited on the worker thread, and what the page shows read back an
 the run directory and against ``benchmarks.run.run`` on the same config."""
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
 import time
 from concurrent.futures import Future
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -86,9 +89,55 @@ def test_sweep_page_draws_the_chosen_strategies_under_truth_or_estimates(app, ru
     assert grid.loc["160", "clv_top_n"].startswith(f"{mean('clv_top_n', 160, 'est_net_value'):,.0f} [")
     assert any("estimated net value" in h.value for h in app.subheader)
 
+
+
+def plotted(at: AppTest, key: str) -> list[tuple[str, list[float]]]:
+    """(name, y values) of each trace of the plotly chart with this widget key, as the browser gets
+    them (plotly sends numeric arrays as base64 typed arrays)."""
+    chart = next(c for c in at.get("plotly_chart") if key in c.proto.id)
+    out = []
+    for t in json.loads(chart.proto.spec)["data"]:
+        y = t.get("y", [])
+        if isinstance(y, dict):
+            y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
+        out.append((t.get("name", ""), y))
+    return out
+
+
+def traces(at: AppTest, key: str) -> dict[str, list[float]]:
+    """The y values of the chart's named lines (the bands are unnamed)."""
+    return {name: y for name, y in plotted(at, key) if name}
+
+
+def test_campaign_page_draws_value_regret_and_learned_uplift_over_the_periods(app, runs):
+    page(app, "Sweep / campaign")
     campaign = next(o for o in app.selectbox(key="sweep:picked").options if o.endswith("/campaign"))
     app.selectbox(key="sweep:picked").set_value(campaign).run()
-    assert list(app.dataframe[0].value["net_value"]) == [10.0, 12.5]
+    periods = pd.read_parquet(runs.campaign / "periods.parquet")
+    last = periods[periods["period"] == periods["period"].max()]
+    drawn = traces(app, "campaign:chart")
+    assert set(drawn) == {"clv_top_n", "milp", "learning_milp", "oracle"}
+    for strategy, line in drawn.items():  # cumulative true value: the mean over replicates per period
+        assert line[-1] == pytest.approx(last.loc[last["strategy"] == strategy, "cum_net_value"].mean())
+
+    app.radio(key="campaign:under").set_value("estimates")
+    app.selectbox(key="campaign:metric").set_value("net value per period $").run()
+    believed = periods[periods["strategy"] == "learning_milp"].groupby("period")["est_net_value"].mean()
+    assert traces(app, "campaign:chart")["learning_milp"] == pytest.approx(list(believed))
+    app.selectbox(key="campaign:metric").set_value("cumulative regret vs the oracle $").run()
+    assert traces(app, "campaign:chart")["oracle"] == pytest.approx([0.0] * 3)
+    assert any("under the truth only" in c.value for c in app.caption)
+
+    summary = pd.read_csv(runs.campaign / "campaign_summary.csv").set_index("strategy")
+    table = app.table[0].value
+    assert table.loc["learning_milp", "cumulative value $"].startswith(money(summary.loc["learning_milp", "cum_net_value_mean"]))
+    assert table.loc["learning_milp", "baseline"] == "milp"
+
+    uplift = pd.read_parquet(runs.campaign / "uplift_estimates.parquet")
+    mine = uplift[(uplift["strategy"] == "learning_milp") & (uplift["segment"] == "all") & (uplift["replicate"] == 0)]
+    app.selectbox(key="campaign:learner").set_value("learning_milp").run()
+    truth = [y for name, ys in plotted(app, "campaign:uplift") if name == "truth" for y in ys]
+    assert sorted(truth) == pytest.approx(sorted(mine["truth"]))
 
 
 def solved(at: AppTest, timeout: float = 90) -> AppTest:

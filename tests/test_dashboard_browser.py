@@ -8,6 +8,7 @@ page is taken (and copied to ``$DASHBOARD_SCREENSHOTS`` when set: that is how th
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -45,7 +46,7 @@ def server(tmp_path_factory):
     env = {**os.environ, "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "benchmarks.dashboard", str(runs.single_dir),
-                                 str(runs.sweep_a), "--port", str(port), "--headless"],
+                                 str(runs.sweep_a), str(runs.campaign), "--port", str(port), "--headless"],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -93,6 +94,12 @@ def screenshot(page, directory: Path, name: str) -> Path:
     return path
 
 
+def pick(page, label: str, starting: str) -> None:
+    """Choose the option of the selectbox ``label`` that starts with ``starting``."""
+    page.get_by_label(label).click()
+    page.get_by_role("option").filter(has_text=re.compile("^" + re.escape(starting))).first.click()
+
+
 def go_to(page, name: str) -> None:
     page.locator('[data-testid="stSidebar"]').get_by_text(name, exact=True).click()
     page.get_by_role("heading", name=name).wait_for()
@@ -109,9 +116,15 @@ def test_pages_render_in_chromium_and_the_what_if_matches_the_run(server, browse
     screenshot(page, tmp_path, "runs")
 
     go_to(page, "Sweep / campaign")
+    pick(page, "Sweep or campaign", "sweep: ")
+    page.get_by_text("Grid: scenario.constraints.budget.limit x strategy").wait_for()
     page.locator(".js-plotly-plot").nth(3).wait_for()
-    assert "Grid: scenario.constraints.budget.limit x strategy" in page.inner_text("body")
     screenshot(page, tmp_path, "sweep")
+    pick(page, "Sweep or campaign", "campaign: ")
+    page.get_by_text("Uplift learned from the holdout, against the truth").wait_for()
+    page.locator(".js-plotly-plot").nth(1).wait_for()
+    assert "The whole campaign per strategy" in page.inner_text("body")
+    screenshot(page, tmp_path, "campaign")
 
     go_to(page, "What if")
     budget = page.get_by_label("budget · limit")

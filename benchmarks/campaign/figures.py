@@ -21,20 +21,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from benchmarks.campaign.loop import PERIOD
-from benchmarks.campaign.tables import action_rows
+from benchmarks.campaign.tables import action_rows, period_bands
 from benchmarks.figures.style import footnote, grid, legend_right, money_formatter, strategy_palette, theme
 from benchmarks.frames import facets, strategy_order
-from benchmarks.stats import t_interval
 from simcore.results import STATUS, STRATEGY, Status
-
-
-def _bands(periods: pd.DataFrame, column: str, keys: Sequence[str], level: float) -> pd.DataFrame:
-    """Per (keys..., strategy, period): mean, lo, hi of ``column`` across replicates."""
-    rows = []
-    for key, group in periods.groupby([*keys, STRATEGY, PERIOD], sort=False):
-        iv = t_interval(group[column].to_numpy(float), level)
-        rows.append({**dict(zip([*keys, STRATEGY, PERIOD], key)), "mean": iv.mean, "lo": iv.lo, "hi": iv.hi})
-    return pd.DataFrame(rows)
 
 
 def cumulative_value(periods: pd.DataFrame, axes: Sequence[str], reference: str, level: float = 0.95) -> Figure:
@@ -48,7 +38,7 @@ def cumulative_value(periods: pd.DataFrame, axes: Sequence[str], reference: str,
         for i, (title, part) in enumerate(levels):
             for ax, column, label in ((axs[2 * i], "cum_net_value", "cumulative true net value ($)"),
                                       (axs[2 * i + 1], "cum_regret", f"cumulative regret vs {reference} ($)")):
-                bands = _bands(part, column, [], level)
+                bands = period_bands(part, column, [], level)
                 for strategy in strategies:
                     line = bands[bands[STRATEGY] == strategy].sort_values(PERIOD)
                     if line.empty or not active.get(strategy, False) or line["mean"].isna().all():

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.campaign.loop import PERIOD
-from benchmarks.stats import STATUSES, paired_differences, summarize
+from benchmarks.stats import STATUSES, paired_differences, summarize, t_interval
 from benchmarks.sweep.cells import CELL, REPLICATE
 from simcore.campaign_uplift import ALL
 from simcore.results import STATUS, STRATEGY, Status
@@ -127,3 +127,12 @@ def period_means(periods: pd.DataFrame, axes: Sequence[str], columns: Sequence[s
     """Per (axes..., strategy, period): the mean over replicates of ``columns`` (the series the
     figures and MLflow's parent run show)."""
     return periods.groupby([*axes, STRATEGY, PERIOD], sort=False)[list(columns)].mean().reset_index()
+
+
+def period_bands(periods: pd.DataFrame, column: str, keys: Sequence[str], level: float) -> pd.DataFrame:
+    """Per (keys..., strategy, period): mean, lo, hi and n of ``column`` across replicates (Student t)."""
+    rows = []
+    for key, group in periods.groupby([*keys, STRATEGY, PERIOD], sort=False):
+        iv = t_interval(group[column].to_numpy(float), level)
+        rows.append({**dict(zip([*keys, STRATEGY, PERIOD], key)), "mean": iv.mean, "lo": iv.lo, "hi": iv.hi, "n": iv.n})
+    return pd.DataFrame(rows)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 from plotly.colors import qualitative
 
 from benchmarks.frames import axis_path, level_text, split_ok
@@ -55,10 +56,11 @@ def action_mix(mix: pd.DataFrame) -> go.Figure:
 
 
 def along_axis(table: pd.DataFrame, axis: str, label: str, strategies: Sequence[str],
-               palette: dict[str, str], level: float) -> go.Figure:
-    """Mean of a metric per strategy along a swept axis with its ``level`` interval band across
-    replicates; ``table``: views.metric_along restricted to one combination of the other axes.
-    Log x when the positive levels span more than 10x (as the report's figure)."""
+               palette: dict[str, str], level: float, log_x: bool = True) -> go.Figure:
+    """Mean of a metric per strategy along a swept axis (or a campaign's periods) with its ``level``
+    interval band across replicates; ``table``: columns strategy, axis, mean, lo, hi, n (views.metric_along
+    restricted to one combination of the other axes, or campaign.tables.period_bands). Log x when
+    ``log_x`` and the positive levels span more than 10x (as the report's figure)."""
     fig = go.Figure()
     for strategy in strategies:
         mine = table[(table[STRATEGY] == strategy) & (table["n"] > 0)].sort_values(axis)
@@ -77,7 +79,7 @@ def along_axis(table: pd.DataFrame, axis: str, label: str, strategies: Sequence[
                                        f"<br>{level:.0%} interval [%{{customdata[0]:,.2f}}, %{{customdata[1]:,.2f}}]"
                                        "<br>%{customdata[2]} ok replicates<extra></extra>"))
     levels = pd.to_numeric(table[axis], errors="coerce")
-    if bool((levels > 0).all()) and levels.max() / levels.min() > 10:
+    if log_x and bool((levels > 0).all()) and levels.max() / levels.min() > 10:
         fig.update_xaxes(type="log")
     return _layout(fig, f"{label} vs {axis_path(axis)}", axis_path(axis), label)
 
@@ -122,3 +124,29 @@ def plan_mix(plan: pd.DataFrame) -> go.Figure:
                     hovertemplate="%{x}: %{y} customers<extra></extra>")
     fig.update_layout(legend_title_text="channel")
     return _layout(fig, "The plan: customers per action", "action", "customers", height=320)
+
+
+def uplift_vs_truth(rows: pd.DataFrame, strategy: str) -> go.Figure:
+    """One strategy's action-level uplift estimates over the periods, one panel per action: the
+    estimate with its interval (band) and the true value of the same estimand (dashed)."""
+    actions = list(dict.fromkeys(rows["action_id"]))
+    fig = make_subplots(rows=1, cols=max(len(actions), 1), shared_yaxes=True, subplot_titles=actions)
+    for i, action in enumerate(actions, start=1):
+        line = rows[rows["action_id"] == action].sort_values("period")
+        first = i == 1
+        fig.add_scatter(x=list(line["period"]) + list(line["period"])[::-1],
+                        y=list(line["ci_hi"]) + list(line["ci_lo"])[::-1], mode="lines", fill="toself",
+                        fillcolor=PALETTE[0], opacity=0.2, line={"width": 0}, hoverinfo="skip", name="interval",
+                        legendgroup="interval", showlegend=first, row=1, col=i)
+        fig.add_scatter(x=line["period"], y=line["estimate"], mode="lines+markers", name="estimate",
+                        line={"color": PALETTE[0]}, legendgroup="estimate", showlegend=first, row=1, col=i,
+                        customdata=line[["ci_lo", "ci_hi", "n_treated", "n_holdout"]].to_numpy(),
+                        hovertemplate=(f"{action}, period %{{x}}<br>estimate %{{y:.3f}} [%{{customdata[0]:.3f}}, "
+                                       "%{customdata[1]:.3f}]<br>%{customdata[2]} treated, %{customdata[3]} held out"
+                                       "<extra></extra>"))
+        fig.add_scatter(x=line["period"], y=line["truth"], mode="lines", name="truth", line={"color": "black", "dash": "dash"},
+                        legendgroup="truth", showlegend=first, row=1, col=i,
+                        hovertemplate=f"{action}, period %{{x}}<br>truth %{{y:.3f}}<extra></extra>")
+    fig.update_xaxes(title_text="period", dtick=1)
+    return _layout(fig, f"{strategy}: uplift estimate with its interval, and the truth", "period",
+                   "churn reduction (holdout - treated)", height=360)

@@ -51,8 +51,9 @@ def show(entry: RunEntry, load: Loader, compact: bool = False) -> None:
     st.caption(f"{entry.kind} · world {entry.world} · seed {entry.seeds} · {entry.date} · "
                f"commit {entry.commit or 'unknown (no report)'} · {entry.path}")
     if entry.kind == "campaign":
-        st.dataframe(pd.read_parquet(entry.table))
-        st.caption("A campaign: its periods table (figures come with the campaign runner).")
+        summary = entry.path / "campaign_summary.csv"
+        st.dataframe(pd.read_csv(summary) if summary.is_file() else pd.read_parquet(entry.table), hide_index=True)
+        st.caption("A campaign: its summary per strategy; its figures are on the Sweep / campaign page.")
         return
     data = load(entry)
     if data is None:
@@ -93,7 +94,9 @@ def compare(a: RunEntry, b: RunEntry, load: Loader) -> None:
     for two replicated sweeps over the same axes."""
     st.header("B - A")
     if "campaign" in (a.kind, b.kind):
-        st.info("Campaigns are listed with their tables; comparing them comes with the campaign runner.")
+        st.info("Campaigns are not differenced here: each one's summary is above and its figures are on the "
+                "Sweep / campaign page. To compare campaign settings paired within replicate, make them levels "
+                "of one campaign's axis (campaign.axes), whose summary holds every level.")
         return
     da, db = load(a), load(b)
     if da is None or db is None:

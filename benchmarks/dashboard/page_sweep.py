@@ -3,7 +3,7 @@
 Answers: how does each strategy's net value, ROI and reach move along a swept axis (mean and interval
 across replicates, under the truth or under the estimates), which constraints bind where, what does
 the axis x strategy grid look like, and how much value does each strategy buy with what it actually
-spends (the frontier)? A campaign is shown with its periods table.
+spends (the frontier)? A campaign: see :mod:`benchmarks.dashboard.page_campaign`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
-from benchmarks.dashboard import charts, views
+from benchmarks.dashboard import charts, page_campaign, views
 from benchmarks.dashboard.discover import RunEntry
 from benchmarks.frames import axis_path, binding_share_matrix, level_text, strategy_order
 from benchmarks.report.load import RunData, sweep_options
@@ -31,8 +31,7 @@ def render(entries: Sequence[RunEntry], load: Loader) -> None:
     entry = labels[st.selectbox("Sweep or campaign", list(labels), key="sweep:picked")]
     st.caption(f"world {entry.world} · seed {entry.seeds} · {entry.date} · commit {entry.commit or 'unknown'}")
     if entry.kind == "campaign":
-        st.dataframe(pd.read_parquet(entry.table))
-        st.caption("A campaign: its periods table (figures come with the campaign runner).")
+        page_campaign.render(entry.path)
         return
     data = load(entry)
     if data is not None:
