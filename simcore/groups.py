@@ -39,7 +39,7 @@ def members(table: pd.DataFrame, segments: Sequence[str] | None, risk_tiers: Seq
     not have is an error (a typo would otherwise select nobody)."""
     mask = np.ones(len(table), dtype=bool)
     if segments is not None:
-        known = set(table["segment"])
+        known = set(table["segment"].unique())  # not set(column): that iterates every customer in Python
         unknown = sorted(set(segments) - known)
         if unknown:
             raise ConfigError(f"segments = {unknown}: not in the population; segments are {sorted(known)}")

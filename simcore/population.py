@@ -267,7 +267,8 @@ class SyntheticPopulation:
         counts = _allocate(self.n_customers, np.array([s.share for s in self.segments]))
         table = pd.concat([self._segment(spec, n, rng) for spec, n in zip(self.segments, counts)],
                           ignore_index=True)
-        table.insert(0, "customer_id", [f"{self.id_prefix}{i:07d}" for i in range(len(table))])
+        # f"{prefix}{i:07d}", vectorized (a Python f-string per customer is 0.3 s at a million)
+        table.insert(0, "customer_id", self.id_prefix + pd.Series(np.arange(len(table))).astype(str).str.zfill(7))
         churn_est, clv_est = self.estimate_error.apply(
             table["churn_prob_true"].to_numpy(), table["clv_true"].to_numpy(), rng)
         table["churn_prob_est"] = churn_est
