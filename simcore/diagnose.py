@@ -130,10 +130,11 @@ def certificates(view: ScenarioView) -> tuple[Certificate, ...]:
             out.append(Certificate(floor, None, float(need), candidates, candidates))
             continue
         cost = view.cost[who]
+        patterns, pattern = _patterns(counts)
         for r, limit in enumerate(rows):
             if limit.sense != "<=":
                 continue
-            cheapest = np.where(counts, _grid(compiled, r, who, cost), np.inf).min(axis=1)
+            cheapest = _cheapest(compiled, r, who, cost, counts, patterns, pattern)
             room = limit.rhs * (1 + 1e-9) + 1e-9
             if need < len(cheapest) and np.partition(cheapest, need)[:need].sum() < room * (1 - 1e-12):
                 continue  # clearly within the limit: the sorted sum below (the one reported) is not needed
@@ -143,6 +144,35 @@ def certificates(view: ScenarioView) -> tuple[Certificate, ...]:
                 reachable = int(np.searchsorted(np.cumsum(cheapest), room, side="right"))
                 out.append(Certificate(floor, limit, least, reachable, candidates, float(cheapest[0])))
     return tuple(out)
+
+
+def _patterns(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of counts (n, K) bool, as (P, K), and each customer's index into them."""
+    k = counts.shape[1]
+    if k > 24:
+        return np.unique(counts, axis=0, return_inverse=True)[:2]
+    code = np.zeros(len(counts), dtype=np.int64)
+    for j in range(k):
+        code |= counts[:, j].astype(np.int64) << j
+    present = np.flatnonzero(np.bincount(code, minlength=1 << k))
+    index = np.zeros(1 << k, dtype=np.int64)
+    index[present] = np.arange(len(present))
+    return (present[:, None] >> np.arange(k)) & 1 == 1, index[code]
+
+
+def _cheapest(rows: Rows, r: int, who: np.ndarray, cost: np.ndarray, counts: np.ndarray, patterns: np.ndarray,
+              pattern: np.ndarray) -> np.ndarray:
+    """(n,) each customer's least row-r coefficient over the actions that count (counts: (n, K)).
+    A row without cost weights has coefficient w[c] * a[k]: its least value is w[c] times the least (w >= 0)
+    or the largest (w < 0) a[k] over the customer's pattern of counting actions, the same float, since
+    rounding a product by a fixed w is monotone; so only the few distinct patterns are reduced."""
+    if rows.cost_weighted[r]:
+        return np.where(counts, _grid(rows, r, who, cost), np.inf).min(axis=1)
+    a = rows.action_weight[r]
+    least = np.where(patterns, a, np.inf).min(axis=1)[pattern]
+    most = np.where(patterns, a, -np.inf).max(axis=1)[pattern]
+    w = rows.weights[who, rows.column[r]]
+    return np.where(w >= 0, w * least, w * most)
 
 
 def _grid(rows: Rows, r: int, customers: slice | np.ndarray, cost: np.ndarray) -> np.ndarray:

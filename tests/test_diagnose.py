@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 import dataclasses
+from types import SimpleNamespace
 
 from simcore.catalog import Action, Catalog
 from simcore.constraints import (Budget, ChannelCapacity, ConstraintSet, CoverageFloor, FairnessFloor, MaxContacts,
                                  SaturationCap)
-from simcore.diagnose import certificates
+from simcore.diagnose import _cheapest, _grid, _patterns, certificates
 from simcore.errors import InfeasibleError
 from simcore.scenario import Scenario
 from strategies.lagrangian import Lagrangian
@@ -95,3 +96,23 @@ def test_each_suggested_move_makes_the_problem_feasible(case):
         view = dataclasses.replace(sc.view, rows=dataclasses.replace(sc.rows, rows=rows))
         plan = Milp().select(view, np.random.default_rng(0))
         assert plan.solver.status == "optimal", fix.describe()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_cheapest_by_pattern_equals_the_grid_bit_for_bit(seed):
+    """The certificate's per-customer least coefficient, reduced over the distinct patterns of counting
+    actions, is the same float as the minimum over the whole (customer, action) grid, for weights of
+    either sign and fractional action weights."""
+    rng = np.random.default_rng(seed)
+    n, k = 500, 6
+    rows = SimpleNamespace(weights=rng.choice([-2.5, -1.0, 0.0, 0.3, 1.0, 7.0], size=(n, 2)),
+                           column=np.array([0, 1]), action_weight=rng.choice([0.0, 0.5, 1.0, 3.0], size=(2, k)),
+                           cost_weighted=np.array([False, True]))
+    counts = rng.random((n, k)) < 0.4
+    counts[~counts.any(axis=1), 0] = True
+    who, cost = np.arange(n), rng.uniform(1, 30, (n, k))
+    patterns, pattern = _patterns(counts)
+    assert np.array_equal(patterns[pattern], counts)
+    for r in (0, 1):
+        grid = np.where(counts, _grid(rows, r, who, cost), np.inf).min(axis=1)
+        assert np.array_equal(_cheapest(rows, r, who, cost, counts, patterns, pattern), grid)
