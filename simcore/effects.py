@@ -35,14 +35,20 @@ class EffectModel:
     def true_effect(self, stated_uplift: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """stated_uplift: (P,) -> (P,) true relative churn reduction in [0, 1]."""
         sd = self.heterogeneity_sd
-        if sd < NEGLIGIBLE_SD:
-            h = np.ones(len(stated_uplift))
-        else:
-            h = rng.gamma(1.0 / sd**2, sd**2, len(stated_uplift))
+        if sd < NEGLIGIBLE_SD:  # h = 1: uplift x 1.0 is uplift, without two arrays of every pair
+            return np.minimum(1.0, stated_uplift)
+        h = rng.gamma(1.0 / sd**2, sd**2, len(stated_uplift))
         return np.minimum(1.0, stated_uplift * h)
 
 
 def pair_value(churn: np.ndarray, effect: np.ndarray, clv: np.ndarray, lift: np.ndarray, gain: np.ndarray,
                cost: np.ndarray) -> np.ndarray:
-    """Expected net value per pair (dollars); every argument is (M,)."""
-    return churn * effect * clv + lift * clv + gain - cost
+    """Expected net value per pair (dollars); every argument is (M,). churn x effect x clv + lift x clv
+    + gain - cost, evaluated in that order in one output array (at millions of pairs every new array
+    is paid in page faults)."""
+    out = np.multiply(churn, effect)
+    out *= clv
+    out += np.multiply(lift, clv)
+    out += gain
+    out -= cost
+    return out

@@ -108,14 +108,18 @@ class Scenario:
         acts = catalog.actions
         uplift = np.array([a.uplift for a in acts])[actions]
         lift = np.array([a.clv_lift for a in acts])[actions]
-        upsell = t["upsell_propensity"].to_numpy(dtype=float)
-        prop = np.array([np.nan if a.gain_propensity is None else a.gain_propensity for a in acts])[actions]
-        prop = np.where(np.isnan(prop), upsell[customers], prop)
-        gain = prop * np.array([a.revenue_gain for a in acts])[actions]
+        # each pair's upsell propensity: the action's own, else the customer's
+        prop = t["upsell_propensity"].to_numpy(dtype=float)[customers]
+        fixed = np.array([np.nan if a.gain_propensity is None else a.gain_propensity for a in acts])
+        if not np.isnan(fixed).all():
+            own = ~np.isnan(fixed)[actions]
+            prop[own] = fixed[actions[own]]
+        gain = np.multiply(prop, np.array([a.revenue_gain for a in acts])[actions], out=prop)
         pair_cost = cost[customers, actions]
         value_est = pair_value(t["churn_prob_est"].to_numpy(float)[customers], uplift,
                                t["clv_est"].to_numpy(float)[customers], lift, gain, pair_cost)
-        pairs = Pairs(customers.astype(np.int64), actions.astype(np.int64), pair_cost, uplift, lift, gain, value_est)
+        pairs = Pairs(customers.astype(np.int64, copy=False), actions.astype(np.int64, copy=False), pair_cost, uplift,
+                      lift, gain, value_est)
         if effect_true is None:
             effect_true = (effects or EffectModel()).true_effect(uplift, rng)
         view = ScenarioView(name, t.drop(columns=list(TRUTH)), catalog, constraints,

@@ -77,7 +77,9 @@ class Lagrangian(Strategy):
     repair_set: int = 16
     exact_set: int = 400
     rounds: int = 8
-    tau_stages: tuple[float, ...] = (0.1, 0.01, 0.001)
+    # two stages: over 4 seeds at 1,000 to 75,000 customers (and at 1,000,000) the same plans, bounds and
+    # gaps as (0.1, 0.01, 0.001), with ~25% fewer passes over customers (README, "Scale")
+    tau_stages: tuple[float, ...] = (0.03, 0.003)
     dual_iterations: int = 200
     sample: int = 5_000
     chunk_size: int = 250_000
@@ -94,7 +96,7 @@ class Lagrangian(Strategy):
         check_scalar(self.rounds, "rounds", int, 1)
         stages = tuple(self.tau_stages)
         if not stages:
-            raise ConfigError("tau_stages = []: give at least one temperature, e.g. [0.1, 0.01, 0.001]")
+            raise ConfigError("tau_stages = []: give at least one temperature, e.g. [0.03, 0.003]")
         for i, t in enumerate(stages):
             check_scalar(t, f"tau_stages[{i}]", float, 0.0, min_inclusive=False)
         object.__setattr__(self, "tau_stages", tuple(float(t) for t in stages))
