@@ -128,3 +128,19 @@ def test_a_budget_with_room_only_for_an_action_whose_channel_is_full_binds():
         assert rows["budget"].slack == pytest.approx(0.4)
         assert rows["budget"].binding is binds, slots
         assert rows["capacity[push]"].binding is (slots == 1)
+
+
+def test_smallest_steps_are_the_same_when_the_pairs_are_taken_in_chunks(monkeypatch):
+    """A row's smallest step (what binding compares the slack with) over every pair, computed a chunk
+    of pairs at a time to bound memory at millions of pairs, equals the whole-array minimum."""
+    import simcore.constraints.rows as rows_module
+    from benchmarks.config import build_section
+    from tests.conftest import compose_config
+
+    view = build_section(compose_config(), "scenario").build(np.random.SeedSequence(3)).view
+    p, rows = view.pairs, view.rows
+    whole = np.array([min((c for c in rows.row_coefficients(r, rows.weights[p.customer], p.action, p.cost) if c > 0),
+                          default=np.inf) for r in range(len(rows.rows))])
+    monkeypatch.setattr(rows_module, "STEP_CHUNK", 97)  # 1,750 pairs: 19 chunks, the last one short
+    assert np.array_equal(rows.smallest_steps(p.customer, p.action, p.cost), whole)
+    assert np.isfinite(whole).all() and (whole > 0).all()

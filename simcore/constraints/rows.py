@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+STEP_CHUNK = 500_000  # pairs per pass of smallest_steps (bounded memory at millions of pairs)
+
 LE, GE = "<=", ">="
 
 
@@ -168,13 +170,15 @@ class Rows:
     def smallest_steps(self, customers: np.ndarray, actions: np.ndarray, cost: np.ndarray) -> np.ndarray:
         """(R,) the smallest positive coefficient of each row among the given pairs (inf where none):
         one unit of that row, the least a single assignment can add to it."""
-        w = self.weights[customers]
         out = np.full(len(self.rows), np.inf)
-        for r in range(len(self.rows)):
-            coef = self.row_coefficients(r, w, actions, cost)
-            positive = coef[coef > 0]
-            if len(positive):
-                out[r] = float(positive.min())
+        for start in range(0, len(customers), STEP_CHUNK):  # (chunk, U) weights, not (pairs, U): 336 MB at 7M pairs
+            part = slice(start, start + STEP_CHUNK)
+            w = self.weights[customers[part]]
+            for r in range(len(self.rows)):
+                coef = self.row_coefficients(r, w, actions[part], cost[part])
+                positive = coef[coef > 0]
+                if len(positive):
+                    out[r] = min(out[r], float(positive.min()))
         return out
 
     # -- the same formula, summed over customers at prices z (the Lagrangian's passes) ----------
