@@ -99,7 +99,7 @@ def fixed_structure(lps: list, places: list[tuple[np.ndarray, np.ndarray]], n_sl
     n_rows = len(lps[0][0].rhs)
     columns = n_slots * k
     held = np.zeros((n_rows, columns))
-    h = pair_program._highs()
+    h = None  # loaded with the first period
     times, changed, worst = [], [], 0.0
     for (prog, options), (slot, action) in zip(lps, places):
         index = slot[prog.customer] * k + action
