@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import operator
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
@@ -228,13 +230,34 @@ class ChunkStore:
 
 
 class LocalChunks(ChunkStore):
-    """Chunks in this process."""
+    """Chunks in this process, passed over by ``threads`` threads (numpy releases the GIL in the
+    passes' array work). The answers come back in chunk order whatever the threads, so every sum is
+    the same float."""
 
-    def __init__(self, chunks: list[Chunk]) -> None:
+    def __init__(self, chunks: list[Chunk], threads: int = 1) -> None:
         self.chunks = chunks
+        self.threads = threads
 
     def _map(self, fn: Callable[[Chunk], T]) -> list[T]:
-        return [fn(c) for c in self.chunks]
+        if self.threads < 2 or len(self.chunks) < 2:
+            return [fn(c) for c in self.chunks]
+        return list(_pool(self.threads).map(fn, self.chunks))
+
+
+@functools.cache
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """One pool per thread count, for the process's life (idle threads cost nothing)."""
+    return ThreadPoolExecutor(threads, thread_name_prefix="chunks")
+
+
+def default_threads() -> int:
+    """Threads for the passes over chunks: $OMP_NUM_THREADS when set (joblib and Dask set it in their
+    workers to the cores each worker has, so a sweep is not oversubscribed), else every core this
+    process may use."""
+    try:
+        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    except (KeyError, ValueError):
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class DaskChunks(ChunkStore):

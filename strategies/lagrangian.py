@@ -56,7 +56,7 @@ from simcore.plan import Plan, ShadowPrice, SolverReport
 from simcore.constraints import Rows
 from simcore.scenario import ScenarioView
 from strategies.base import Strategy
-from strategies.chunks import ChunkStore, DaskChunks, LocalChunks, chunks_of, one_blas_thread
+from strategies.chunks import ChunkStore, DaskChunks, LocalChunks, chunks_of, default_threads, one_blas_thread
 from strategies.pair_program import PairProgram, check_highs_options, relative_gap, solve
 from strategies.repair import Coupled, certified_plan, infeasible, restricted, widen
 
@@ -70,7 +70,9 @@ class Lagrangian(Strategy):
     before giving up on an exact LP dual (the bound stays certified either way);
     tau_stages: smoothing temperatures of the dual, as fractions of the mean positive pair value;
     sample: customers in the dual's warm-start sample, used above 4 x sample customers (0 = never);
-    chunk_size: customers per chunk; backend: local | dask (address: a scheduler, null = a local
+    chunk_size: customers per chunk; threads: threads passing over the chunks in this process (0 = as
+    many as chunks.default_threads says: $OMP_NUM_THREADS, else the cores; the plan is the same whatever
+    the threads); backend: local | dask (address: a scheduler, null = a local
     cluster); highs_options: passed to HiGHS for the restricted LP and MILP."""
 
     working_set: int = 300
@@ -82,7 +84,9 @@ class Lagrangian(Strategy):
     tau_stages: tuple[float, ...] = (0.03, 0.003)
     dual_iterations: int = 200
     sample: int = 5_000
-    chunk_size: int = 250_000
+    # 50,000: at 75,000 customers two chunks for two threads; sequentially 8,000 to 250,000 measured alike
+    chunk_size: int = 50_000
+    threads: int = 0
     backend: str = "local"
     address: str | None = None
     gap: float = 1e-5
@@ -103,6 +107,7 @@ class Lagrangian(Strategy):
         check_scalar(self.dual_iterations, "dual_iterations", int, 1)
         check_scalar(self.sample, "sample", int, 0)
         check_scalar(self.chunk_size, "chunk_size", int, 1)
+        check_scalar(self.threads, "threads", int, 0)
         check_choice(self.backend, "backend", ("local", "dask"))
         check_scalar(self.gap, "gap", float, 0.0, 1.0)
         check_scalar(self.time_limit, "time_limit", float, 0.0, min_inclusive=False)
@@ -130,7 +135,7 @@ class Lagrangian(Strategy):
                 client = stack.enter_context(dask_client(self.address, "strategy.lagrangian.address", processes=False))
                 store: ChunkStore = DaskChunks.scatter(chunks, client)
             else:
-                store = LocalChunks(chunks)
+                store = LocalChunks(chunks, self.threads or default_threads())
             # the products here are (N, ~6) x (~6, K): multi-threaded BLAS only adds overhead to
             # them (README, "Solver settings, measured")
             with one_blas_thread():

@@ -122,6 +122,16 @@ def test_chunked_passes_give_the_same_plan():
     assert one.solver.bound == pytest.approx(many.solver.bound, rel=1e-12)
 
 
+def test_threads_give_the_same_plan_bit_for_bit():
+    """Two threads over the chunks add the chunks' sums in the same order as one: the same floats."""
+    view = scenario("clv_retail").view
+    one = Lagrangian(working_set=50, chunk_size=300, threads=1).select(view, RNG)
+    two = Lagrangian(working_set=50, chunk_size=300, threads=2).select(view, RNG)
+    np.testing.assert_array_equal(one.action, two.action)
+    assert (one.solver.objective, one.solver.bound) == (two.solver.objective, two.solver.bound)
+    assert one.solver.shadow_prices == two.solver.shadow_prices
+
+
 def test_runs_on_a_local_dask_cluster_with_the_same_result():
     view = scenario("playlistpro").view
     local = Lagrangian(working_set=40, chunk_size=60).select(view, RNG)
