@@ -241,12 +241,13 @@ class LocalChunks(ChunkStore):
     def _map(self, fn: Callable[[Chunk], T]) -> list[T]:
         if self.threads < 2 or len(self.chunks) < 2:
             return [fn(c) for c in self.chunks]
-        return list(_pool(self.threads).map(fn, self.chunks))
+        return list(_pool(self.threads, os.getpid()).map(fn, self.chunks))
 
 
 @functools.cache
-def _pool(threads: int) -> ThreadPoolExecutor:
-    """One pool per thread count, for the process's life (idle threads cost nothing)."""
+def _pool(threads: int, pid: int) -> ThreadPoolExecutor:
+    """One pool per thread count, for the process's life (idle threads cost nothing); per process id,
+    since a forked child does not inherit its parent's threads."""
     return ThreadPoolExecutor(threads, thread_name_prefix="chunks")
 
 
