@@ -18,7 +18,9 @@ from benchmarks.config import CONF
 # how each group is used on the command line
 USAGE = {"scenario": "the worlds: scenario=NAME", "strategy": "strategy configs to load: 'strategy=[milp,random]' "
          "(then 'strategies=[...]' picks which of them run)", "sweep": "sweep presets: sweep=NAME",
-         "campaign": "campaign presets: campaign=NAME", "evaluation": "evaluation=NAME", "tracking": "tracking=NAME"}
+         "campaign": "campaign presets: campaign=NAME",
+         "campaign_strategy": "strategies over time, loaded by a campaign preset; pick with 'strategies=[...]'",
+         "evaluation": "evaluation=NAME", "tracking": "tracking=NAME"}
 
 
 def description(path: Path) -> str:
