@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
@@ -94,6 +93,8 @@ def one_per_customer(customers: np.ndarray, n_customers: int) -> sp.csr_matrix:
 def _elastic(A: sp.csr_matrix, rows: tuple[Row, ...], elastic: np.ndarray, view: ScenarioView,
              time_limit: float) -> np.ndarray | None:
     """Row usage A @ x at the least relative move of the elastic rows, or None if even that fails."""
+    import cvxpy as cp  # here: only an infeasible problem past the certificates needs it (0.4 s, ~40 MB to import)
+
     sign = np.array([1.0 if r.sense == "<=" else -1.0 for r in rows])
     rhs = np.array([r.rhs for r in rows])
     x = cp.Variable(A.shape[1], boolean=True)
