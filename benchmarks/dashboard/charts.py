@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 from plotly.colors import qualitative
+from plotly.subplots import make_subplots
 
 from benchmarks.frames import axis_path, level_text, split_ok
 from simcore.results import STRATEGY
