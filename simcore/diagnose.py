@@ -170,10 +170,13 @@ def _cheapest(rows: Rows, r: int, who: np.ndarray, cost: np.ndarray, counts: np.
     if rows.cost_weighted[r]:
         return np.where(counts, _grid(rows, r, who, cost), np.inf).min(axis=1)
     a = rows.action_weight[r]
-    least = np.where(patterns, a, np.inf).min(axis=1)[pattern]
-    most = np.where(patterns, a, -np.inf).max(axis=1)[pattern]
     w = rows.weights[who, rows.column[r]]
-    return np.where(w >= 0, w * least, w * most)
+    least = w * np.where(patterns, a, np.inf).min(axis=1)[pattern]
+    negative = w < 0
+    if negative.any():  # weights are counts or shares, so almost never: then the largest a[k] is the least
+        most = np.where(patterns, a, -np.inf).max(axis=1)[pattern]
+        least = np.where(negative, w * most, least)
+    return least
 
 
 def _grid(rows: Rows, r: int, customers: slice | np.ndarray, cost: np.ndarray) -> np.ndarray:

@@ -106,7 +106,8 @@ def validate_numbers(table: pd.DataFrame, where: str, columns: Iterable[str],
 
 def derive_tiers(table: pd.DataFrame, high_risk_threshold: float) -> pd.DataFrame:
     """Risk tier from the ESTIMATED churn probability; value tier from ESTIMATED CLV tertiles. The caller's
-    table is left as it is: the columns are set on a shallow copy (a deep one was 0.35 s at a million)."""
+    table is left as it is: the columns are set on a shallow copy (a deep one, with its block consolidation, was
+    ~0.9 s of a million-customer build)."""
     table = table.copy(deep=False)
     table["risk_tier"] = np.where(table["churn_prob_est"] > high_risk_threshold, "high", "low")
     clv = table["clv_est"].to_numpy(dtype=float)
