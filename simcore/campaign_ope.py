@@ -60,8 +60,8 @@ def rewards(scenario: Scenario, outcome: Outcome) -> np.ndarray:
     out = -(outcome.churned * clv)
     customers = np.flatnonzero(outcome.given >= 0)
     pair = scenario.pairs.lookup(customers, outcome.given[customers], n_actions)
-    p = scenario.pairs
-    extra = np.where(pair >= 0, p.lift[np.maximum(pair, 0)] * clv[customers] + p.gain[np.maximum(pair, 0)], 0.0)
+    p, idx = scenario.pairs, np.maximum(pair, 0)
+    extra = np.where(pair >= 0, p.lift_at(idx) * clv[customers] + p.gain_at(idx), 0.0)
     out[customers] += extra - scenario.view.cost[customers, outcome.given[customers]]
     return out
 
@@ -75,8 +75,8 @@ def model(view: ScenarioView, customers: np.ndarray, actions: np.ndarray) -> np.
     pair = view.pairs.lookup(customers[treat], actions[treat], len(view.catalog.actions))
     ok, idx = pair >= 0, np.maximum(pair, 0)
     p = view.pairs
-    out[treat] = np.where(ok, -churn[treat] * (1 - p.uplift[idx]) * clv[treat] + p.lift[idx] * clv[treat]
-                          + p.gain[idx], -churn[treat] * clv[treat]) - view.cost[customers[treat], actions[treat]]
+    out[treat] = np.where(ok, -churn[treat] * (1 - p.uplift_at(idx)) * clv[treat] + p.lift_at(idx) * clv[treat]
+                          + p.gain_at(idx), -churn[treat] * clv[treat]) - view.cost[customers[treat], actions[treat]]
     return out
 
 

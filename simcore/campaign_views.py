@@ -65,8 +65,7 @@ def _repriced(pairs: Pairs, customers, uplift: np.ndarray) -> Pairs:
     churn_prob_est and clv_est (the one value formula, simcore.effects.pair_value)."""
     churn = customers["churn_prob_est"].to_numpy(float)[pairs.customer]
     clv = customers["clv_est"].to_numpy(float)[pairs.customer]
-    return dataclasses.replace(pairs, uplift=uplift,
-                               value_est=pair_value(churn, uplift, clv, pairs.lift, pairs.gain, pairs.cost))
+    return pairs.with_uplift(uplift, pair_value(churn, uplift, clv, pairs.lift, pairs.gain, pairs.cost))
 
 
 def with_uplift(view: ScenarioView, uplift: np.ndarray) -> ScenarioView:

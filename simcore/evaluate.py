@@ -61,23 +61,19 @@ def room(view: ScenarioView, plan: Plan, slack: np.ndarray) -> np.ndarray:
     if not le.any():
         return out
     limits = rows.subset(le)
-    current = plan.action[pairs.customer]
-    held = np.flatnonzero(current >= 0)
-    # what each customer's current action uses of every '<=' row (0 for an untreated one)
-    now = np.zeros((int(le.sum()), view.n_customers))
-    if len(held):
-        who = pairs.customer[held]
-        first = np.unique(who, return_index=True)[1]
-        customers = who[first]
-        acts = plan.action[customers]
-        now[:, customers] = limits.pair_coefficients(customers, acts, view.cost[customers, acts])
     tol = 1e-9 * np.maximum(1.0, np.abs(limits.rhs))
     free = slack[le][:, None] + tol[:, None]
     for start in range(0, len(pairs), ROOM_CHUNK):
         part = slice(start, start + ROOM_CHUNK)
         c, a = pairs.customer[part], pairs.action[part]
-        change = plan.action[c] != a
-        delta = limits.pair_coefficients(c, a, pairs.cost[part]) - now[:, c]
+        current = plan.action[c]
+        change = current != a
+        # what the change to a adds: its use minus what the customer's current action uses (0 if none)
+        delta = limits.pair_coefficients(c, a, pairs.cost_at(part))
+        held = np.flatnonzero(current >= 0)
+        if len(held):
+            who, now = c[held], current[held]
+            delta[:, held] -= limits.pair_coefficients(who, now, view.cost[who, now])
         admissible = change & np.all(delta <= free, axis=0)
         out[np.flatnonzero(le)] |= np.any((delta > tol[:, None]) & admissible[None, :], axis=1)
     return out
@@ -151,14 +147,14 @@ class Assigned:
         pair = scenario.pairs.lookup(customers, actions, len(acts))
         eligible = pair >= 0
         idx = np.maximum(pair, 0)
-        gain = np.where(eligible, scenario.pairs.gain[idx], 0.0)
+        gain = np.where(eligible, scenario.pairs.gain_at(idx), 0.0)
         revenue_gain = np.where(eligible, np.array([a.revenue_gain for a in acts], float)[actions], 0.0)
         return cls(customers, actions, scenario.view.cost[customers, actions],
                    np.array([a.is_contact for a in acts], bool)[actions],
                    np.where(eligible, scenario.effect_true[idx], 0.0),
-                   np.where(eligible, scenario.pairs.uplift[idx], 0.0), gain, revenue_gain,
+                   np.where(eligible, scenario.pairs.uplift_at(idx), 0.0), gain, revenue_gain,
                    np.divide(gain, revenue_gain, out=np.zeros_like(gain), where=revenue_gain > 0),
-                   np.where(eligible, scenario.pairs.lift[idx], 0.0))
+                   np.where(eligible, scenario.pairs.lift_at(idx), 0.0))
 
 
 def evaluate(scenario: Scenario, plan: Plan, outcome_seed: np.random.SeedSequence,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from simcore.evaluate import EvaluationSettings, audit, evaluate, realized_net_values
@@ -144,3 +145,73 @@ def test_smallest_steps_are_the_same_when_the_pairs_are_taken_in_chunks(monkeypa
     monkeypatch.setattr(rows_module, "STEP_CHUNK", 97)  # 1,750 pairs: 19 chunks, the last one short
     assert np.array_equal(rows.smallest_steps(p.customer, p.action, p.cost), whole)
     assert np.isfinite(whole).all() and (whole > 0).all()
+
+
+def test_pairs_built_in_blocks_equal_the_whole_array_formulas(monkeypatch):
+    """Pairs are built a block of customers at a time and keep only customer, action and value_est;
+    cost, gain, uplift and lift are gathered when asked. Against np.nonzero and the value formula on
+    whole arrays, with an action of its own upsell propensity, a CLV lift and blocks that end mid-way."""
+    import simcore.effects as effects_module
+    import simcore.scenario as scenario_module
+    from simcore.catalog import Action, Catalog
+    from simcore.constraints import Budget, ConstraintSet
+    from simcore.effects import EffectModel, pair_value
+    from simcore.scenario import Scenario
+    from tests.conftest import tiny_population
+
+    rng = np.random.default_rng(11)
+    n = 23
+    population = tiny_population(churn_true=rng.uniform(0, 1, n), clv_true=rng.uniform(10, 900, n),
+                                 revenue=list(rng.uniform(10, 300, n)))
+    catalog = Catalog(actions=[
+        Action(id="none", channel="none"),
+        Action(id="email", channel="email", cost=1.0, uplift=0.1, clv_lift=0.02),
+        Action(id="call", channel="call", cost=10.0, revenue_share=0.2, uplift=0.5),
+        Action(id="upsell", channel="sales", cost=2.0, revenue_gain=100.0),
+        Action(id="bundle", channel="sales", cost=3.0, uplift=0.05, revenue_gain=40.0, gain_propensity=0.3),
+    ])
+    eligible = rng.uniform(size=(n, 5)) < 0.7
+    eligible[:, 0] = False
+    constraints = ConstraintSet({"budget": Budget(limit=50.0)})
+
+    def build() -> Scenario:
+        return Scenario.assemble("blocks", population, catalog, constraints, eligible.copy(),
+                                 effects=EffectModel(heterogeneity_sd=0.4), rng=np.random.default_rng(5))
+
+    whole = build()
+    monkeypatch.setattr(scenario_module, "PAIR_BLOCK", 4)  # 23 customers: 6 blocks, the last one short
+    monkeypatch.setattr(effects_module, "EFFECT_BLOCK", 7)
+    blocks = build()
+    p, t = blocks.pairs, population.table
+    customers, actions = np.nonzero(eligible)
+    assert np.array_equal(p.customer, customers) and np.array_equal(p.action, actions)
+    assert p.customer.dtype == np.int32 and p.action.dtype == np.int32
+    cost = blocks.view.cost[customers, actions]
+    uplift = np.array([a.uplift for a in catalog.actions])[actions]
+    lift = np.array([a.clv_lift for a in catalog.actions])[actions]
+    propensity = np.where(actions == 4, 0.3, t["upsell_propensity"].to_numpy()[customers])
+    gain = propensity * np.array([a.revenue_gain for a in catalog.actions])[actions]
+    value = pair_value(t["churn_prob_est"].to_numpy()[customers], uplift, t["clv_est"].to_numpy()[customers],
+                       lift, gain, cost)
+    effect = EffectModel(heterogeneity_sd=0.4).true_effect(uplift, np.random.default_rng(5))
+    for got, want in ((p.cost, cost), (p.uplift, uplift), (p.lift, lift), (p.gain, gain), (p.value_est, value),
+                      (blocks.effect_true, effect),
+                      (p.cost_at(np.array([3, 0])), cost[[3, 0]]), (p.gain_at(slice(2, 9)), gain[2:9])):
+        assert np.array_equal(got, want)
+    for name in ("customer", "action", "value_est"):
+        assert np.array_equal(getattr(blocks.pairs, name), getattr(whole.pairs, name))
+    assert np.array_equal(blocks.effect_true, whole.effect_true)
+    assert (gain[actions == 4] == 0.3 * 40.0).all() and (lift[actions == 1] == 0.02).all()  # the case is exercised
+
+
+def test_tiers_are_the_thresholds_and_tertiles_of_the_estimates():
+    """risk_tier: churn_prob_est above the threshold; value_tier: clv_est above the 2/3 quantile high,
+    above the 1/3 quantile mid, else low (ties at a quantile go down), as text columns."""
+    from simcore.population import derive_tiers
+
+    clv = np.array([5.0, 1.0, 3.0, 3.0, 9.0, 2.0, 4.0])  # sorted 1 2 3 3 4 5 9: quantiles 3.0 and 4.0
+    churn = np.array([0.5, 0.51, 0.0, 1.0, 0.2, 0.5000001, 0.49])
+    table = derive_tiers(pd.DataFrame({"churn_prob_est": churn, "clv_est": clv}), 0.5)
+    assert list(table["risk_tier"]) == ["low", "high", "low", "high", "low", "high", "low"]
+    assert list(table["value_tier"]) == ["high", "low", "low", "low", "high", "low", "mid"]
+    assert table["risk_tier"].dtype == table["value_tier"].dtype == pd.Series(["x"]).dtype
