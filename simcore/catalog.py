@@ -130,11 +130,15 @@ class Catalog:
         return out
 
     def cost_matrix(self, population: Population) -> np.ndarray:
-        """(n_customers, n_actions) dollars."""
+        """(n_customers, n_actions) dollars, stored action-major (Fortran order), so that a block of
+        customers' costs of one action is contiguous: the Lagrangian's chunks read their costs from
+        it instead of copying them (61 MB at 1,000,000 x 8)."""
         revenue = population.table["annual_revenue"].to_numpy(dtype=float)
         fixed = np.array([a.cost for a in self.actions])
         share = np.array([a.revenue_share for a in self.actions])
-        return fixed[None, :] + revenue[:, None] * share[None, :]
+        out = np.multiply(revenue[:, None], share[None, :], order="F")
+        out += fixed[None, :]
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{

@@ -171,12 +171,26 @@ class Chunk:
 
 
 def chunks_of(view: ScenarioView, weights: np.ndarray, size: int) -> list[Chunk]:
-    """Split the population into chunks of ``size`` customers (weights: (N, U), ``Rows.weights``)."""
-    value = np.full(view.eligible.shape[::-1], -np.inf)
-    value[view.pairs.action, view.pairs.customer] = view.pairs.value_est
-    cost, w = view.cost.T, weights.T
-    return [Chunk(value[:, s:s + size].copy(), cost[:, s:s + size].copy(), w[:, s:s + size].copy(), s)
-            for s in range(0, view.n_customers, size)]
+    """Split the population into chunks of ``size`` customers (weights: (N, U), ``Rows.weights``).
+    Each chunk's value matrix is filled from its own pairs; its costs and weights are views of the
+    column-major cost matrix and weights (``Catalog.cost_matrix``, ``Rows.stack``): no copy of either."""
+    pairs, n = view.pairs, view.n_customers
+    starts = np.arange(0, n, size)
+    first_pair = np.searchsorted(pairs.customer, np.append(starts, n))
+    out = []
+    for j, s in enumerate(starts):
+        e, part = min(s + size, n), slice(first_pair[j], first_pair[j + 1])
+        value = np.full((view.eligible.shape[1], e - s), -np.inf)
+        value[pairs.action[part], pairs.customer[part] - s] = pairs.value_est[part]
+        out.append(Chunk(value, _columns(view.cost, s, e), _columns(weights, s, e), int(s)))
+    return out
+
+
+def _columns(matrix: np.ndarray, start: int, end: int) -> np.ndarray:
+    """matrix[start:end].T (columns, customers): a view where each column is contiguous in memory
+    (column-major storage), else a contiguous copy."""
+    part = matrix[start:end].T
+    return part if part.strides[1] == part.itemsize else np.ascontiguousarray(part)
 
 
 class ChunkStore:

@@ -122,6 +122,26 @@ def test_chunked_passes_give_the_same_plan():
     assert one.solver.bound == pytest.approx(many.solver.bound, rel=1e-12)
 
 
+def test_chunks_read_the_costs_and_weights_in_place():
+    """A chunk's value matrix is its own; its costs and weights are views of the scenario's column-major
+    cost matrix and row weights (at a million customers a copy of both was ~110 MB), and hold the
+    same numbers as the customer-major layout did."""
+    from strategies.chunks import chunks_of
+
+    view = scenario("clv_retail").view
+    weights = view.rows.weights
+    chunks = chunks_of(view, weights, 700)
+    assert len(chunks) > 2 and chunks[-1].n < 700
+    for c in chunks:
+        assert np.shares_memory(c.cost, view.cost) and np.shares_memory(c.weights, weights)
+        assert np.array_equal(c.cost, view.cost[c.first:c.first + c.n].T)
+        assert np.array_equal(c.weights, weights[c.first:c.first + c.n].T)
+        mine = (view.pairs.customer >= c.first) & (view.pairs.customer < c.first + c.n)
+        value = np.full((view.eligible.shape[1], c.n), -np.inf)
+        value[view.pairs.action[mine], view.pairs.customer[mine] - c.first] = view.pairs.value_est[mine]
+        assert np.array_equal(c.value, value)
+
+
 def test_threads_give_the_same_plan_bit_for_bit():
     """Two threads over the chunks add the chunks' sums in the same order as one: the same floats."""
     view = scenario("clv_retail").view

@@ -61,7 +61,7 @@ class RowSpec:
 class Rows:
     """R compiled rows over N customers x K actions (see the module docstring for the formula).
 
-    rows: (R,) Row; weights: (N, U) float; column: (R,) int index into weights; action_weight:
+    rows: (R,) Row; weights: (N, U) float, column-major; column: (R,) int index into weights; action_weight:
     (R, K) float; cost_weighted: (R,) bool."""
 
     rows: tuple[Row, ...]
@@ -73,20 +73,29 @@ class Rows:
     @classmethod
     def stack(cls, specs: Sequence[RowSpec], n_customers: int, n_actions: int) -> "Rows":
         """Factor the specs: each distinct customer-weight vector becomes one column of ``weights``."""
-        columns: list[np.ndarray] = [np.ones(n_customers)]
+        columns: list[np.ndarray] = []  # after column 0, every customer weighing 1 (made once, below)
         index = []
         for spec in specs:
-            w = np.ones(n_customers) if spec.customer_weight is None else np.asarray(spec.customer_weight, float)
+            w = None if spec.customer_weight is None else np.asarray(spec.customer_weight, float)
+            if w is None or (w == 1.0).all():
+                index.append(0)
+                continue
             for j, c in enumerate(columns):
                 if np.array_equal(c, w):
-                    index.append(j)
+                    index.append(j + 1)
                     break
             else:
-                index.append(len(columns))
+                index.append(len(columns) + 1)
                 columns.append(w)
+        weights = np.empty((len(columns) + 1, n_customers))
+        weights[0] = 1.0
+        for j, c in enumerate(columns):
+            weights[j + 1] = c
         action_weight = np.array([np.ones(n_actions) if s.action_weight is None else s.action_weight for s in specs],
                                  dtype=float).reshape(len(specs), n_actions)
-        return cls(tuple(s.row for s in specs), np.column_stack(columns), np.array(index, dtype=np.int64),
+        # (N, U) stored column-major: a block of customers' weights in one column is contiguous, so the
+        # Lagrangian's chunks are views of it, not copies (48 MB at 1,000,000 customers x 6 weights)
+        return cls(tuple(s.row for s in specs), weights.T, np.array(index, dtype=np.int64),
                    action_weight, np.array([s.cost_weighted for s in specs], dtype=bool))
 
     def extended(self, specs: Sequence[RowSpec]) -> "Rows":
