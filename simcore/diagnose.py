@@ -23,6 +23,8 @@ import scipy.sparse as sp
 from simcore.constraints import Row, Rows
 from simcore.scenario import ScenarioView
 
+GRID_BLOCK = 65_536  # customers per block of the certificates' coefficient grid
+
 
 @dataclass(frozen=True)
 class Fix:
@@ -119,12 +121,10 @@ def certificates(view: ScenarioView) -> tuple[Certificate, ...]:
     for f, floor in enumerate(rows):
         if floor.sense != ">=" or floor.rhs <= 0:
             continue
-        coef = _grid(compiled, f, slice(None), view.cost)
-        if not np.all((coef == 0) | (coef == 1) | ~eligible):
+        found = _counting(compiled, f, eligible, view.cost)
+        if found is None:
             continue  # only count floors have this simple certificate
-        counts = (coef > 0) & eligible
-        who = np.flatnonzero(counts.any(axis=1))  # the customers with a pair that counts
-        counts = counts[who]
+        who, counts = found
         need = int(round(floor.rhs))
         candidates = len(who)
         if candidates < need:
@@ -145,6 +145,26 @@ def certificates(view: ScenarioView) -> tuple[Certificate, ...]:
                 reachable = int(np.searchsorted(np.cumsum(cheapest), room, side="right"))
                 out.append(Certificate(floor, limit, least, reachable, candidates, float(cheapest[0])))
     return tuple(out)
+
+
+def _counting(rows: Rows, f: int, eligible: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The customers with an eligible pair that row f counts, and which of their pairs count ((n,) ids,
+    (n, K) bool); None unless every eligible coefficient of row f is 0 or 1 (a count). In blocks of
+    customers: the whole (N, K) grid of coefficients is 64 MB at a million customers x 8 actions, and
+    fresh memory is paid in page faults."""
+    who, counts = [], []
+    for s in range(0, len(eligible), GRID_BLOCK):
+        part = slice(s, s + GRID_BLOCK)
+        coef, ok = _grid(rows, f, part, cost[part]), eligible[part]
+        if not np.all((coef == 0) | (coef == 1) | ~ok):
+            return None
+        block = (coef > 0) & ok
+        mine = np.flatnonzero(block.any(axis=1))
+        who.append(mine + s)
+        counts.append(block[mine])
+    k = eligible.shape[1]
+    return (np.concatenate(who) if who else np.empty(0, np.int64),
+            np.concatenate(counts) if counts else np.empty((0, k), bool))
 
 
 def _patterns(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

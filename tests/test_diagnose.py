@@ -116,3 +116,16 @@ def test_cheapest_by_pattern_equals_the_grid_bit_for_bit(seed):
     for r in (0, 1):
         grid = np.where(counts, _grid(rows, r, who, cost), np.inf).min(axis=1)
         assert np.array_equal(_cheapest(rows, r, who, cost, counts, patterns, pattern), grid)
+
+
+@pytest.mark.parametrize("case", ["budget vs floor", "capacity vs floor", "saturation cap vs floor",
+                                  "floor with no eligible action"])  # the cases a pair of rows explains
+def test_certificates_are_the_same_when_the_grid_is_taken_in_blocks(case, monkeypatch):
+    """certificates() reads a floor's coefficients a block of customers at a time (no (N, K) grid at a
+    million customers); blocks of 3 customers, the last one short, find the same certificates."""
+    import simcore.diagnose as diagnose_module
+
+    view = world(**CASES[case][0]).view
+    whole = certificates(view)
+    monkeypatch.setattr(diagnose_module, "GRID_BLOCK", 3)
+    assert whole and certificates(view) == whole
