@@ -21,12 +21,13 @@ value_tier             high / mid / low, from clv_est tertiles
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from simcore.checks import check_instance, check_mapping, check_name, check_scalar, check_share, number, show, tuple_of
 from simcore.errors import ConfigError
@@ -72,7 +73,7 @@ def validate_table(table: pd.DataFrame, where: str, columns: Mapping[str, str] |
         raise ConfigError(f"{where}.customer_id = {show(ids[empty].iloc[0])} (row {int(np.flatnonzero(empty)[0])}): "
                           "every customer needs a non-empty id")
     validate_numbers(table, where, NUMERIC_COLUMNS, columns)
-    if table["customer_id"].duplicated().any():
+    if not ids.is_unique:  # (0.1 s at a million; finding which one is duplicated costs more, only on error)
         dup = table.loc[table["customer_id"].duplicated(), "customer_id"].iloc[0]
         raise ConfigError(f"{where}.customer_id = {dup!r}: duplicated; customer ids must be unique")
 
@@ -109,14 +110,21 @@ def derive_tiers(table: pd.DataFrame, high_risk_threshold: float) -> pd.DataFram
     table is left as it is: the columns are set on a shallow copy (a deep one, with its block consolidation, was
     ~0.9 s of a million-customer build)."""
     table = table.copy(deep=False)
-    table["risk_tier"] = np.where(table["churn_prob_est"] > high_risk_threshold, "high", "low")
+    table["risk_tier"] = labels(("low", "high"), table["churn_prob_est"].to_numpy(dtype=float) > high_risk_threshold)
     clv = table["clv_est"].to_numpy(dtype=float)
     if len(clv):
         q1, q2 = np.quantile(clv, [1 / 3, 2 / 3])
-        table["value_tier"] = np.select([clv > q2, clv > q1], ["high", "mid"], "low")
+        table["value_tier"] = labels(("low", "mid", "high"), (clv > q1).astype(np.int8) + (clv > q2))
     else:
         table["value_tier"] = pd.Series(dtype=str)
     return table
+
+
+def labels(names: Sequence[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """The text column names[codes[i]] (codes: bool or integer). Gathered by pyarrow: converting a
+    numpy array of strings to a text column costs ~0.1 s per million customers, this ~0.01 s."""
+    return pd.array(pa.array(list(names), type=pa.large_string()).take(pa.array(np.asarray(codes, np.int64))),
+                    dtype="str")
 
 
 # Upper bounds that keep every drawn number finite: revenue <= 1e12 x e^(10 z), CLV <= that x 1000 years,
@@ -269,6 +277,7 @@ class SyntheticPopulation:
         counts = _allocate(self.n_customers, np.array([s.share for s in self.segments]))
         table = pd.concat([self._segment(spec, n, rng) for spec, n in zip(self.segments, counts)],
                           ignore_index=True)
+        table.insert(0, "segment", labels([s.name for s in self.segments], np.repeat(np.arange(len(counts)), counts)))
         # f"{prefix}{i:07d}", vectorized (a Python f-string per customer is 0.3 s at a million)
         table.insert(0, "customer_id", self.id_prefix + pd.Series(np.arange(len(table))).astype(str).str.zfill(7))
         churn_est, clv_est = self.estimate_error.apply(
@@ -279,8 +288,9 @@ class SyntheticPopulation:
         return Population(table[list(COLUMNS)], self.high_risk_threshold)
 
     def _segment(self, spec: SegmentSpec, n: int, rng: np.random.Generator) -> pd.DataFrame:
-        """One segment's customers. The draws of the default model keep their order (so its worlds
-        are the same for a seed whatever options other segments use)."""
+        """One segment's customers (``build`` sets the segment column, for every segment at once). The
+        draws of the default model keep their order (so its worlds are the same for a seed whatever
+        options other segments use)."""
         churn = _beta(rng, spec.churn_mean, spec.churn_concentration, n)
         spend = _lognormal(rng, spec.spend_median, spec.spend_sigma, n) if spec.spend_median is not None else None
         revenue = None if spend is not None else _lognormal(rng, spec.revenue_median, spec.revenue_sigma, n)
@@ -295,7 +305,7 @@ class SyntheticPopulation:
                else _lognormal(rng, spec.clv_median, spec.clv_sigma, n))
         if self.clv_bounds is not None:
             clv = np.clip(clv, *self.clv_bounds)
-        return pd.DataFrame({"segment": spec.name, "churn_prob_true": churn, "clv_true": clv, "engagement": engagement,
+        return pd.DataFrame({"churn_prob_true": churn, "clv_true": clv, "engagement": engagement,
                              "purchase_frequency": frequency, "annual_revenue": revenue, "tenure_months": tenure,
                              "upsell_propensity": upsell})
 

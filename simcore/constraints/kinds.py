@@ -113,10 +113,10 @@ class FairnessFloor(Constraint):
         check_share(self.min_share, "min_share")
 
     def compile(self, key: str, ctx: Context) -> list[RowSpec]:
-        segment = ctx.population.table["segment"].to_numpy()
+        segment = ctx.population.table["segment"]
         out = []
         for s in ctx.population.segments():
-            group = segment == s
+            group = (segment == s).to_numpy(bool)  # as text: to_numpy() first would make N Python strings
             need = at_least(self.min_share, int(group.sum()))
             out.append(RowSpec(Row(f"fairness[{s}]", "fairness_floor", GE, float(need), "contacts",
                                    f">= {self.min_share:.0%} of {s} contacted ({need} of {group.sum()})"),
