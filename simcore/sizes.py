@@ -2,8 +2,10 @@
 size ends in a one-line error with the numbers instead of a numpy MemoryError, an overflow or minutes
 of silence.
 
-The per-customer and per-pair byte counts are measured (``python -m benchmarks.scale``: about 0.94 GB
-at 1,000,000 customers x 8 actions, scenario and lagrangian included) and rounded up.
+The per-customer and per-pair byte counts are an upper bound of what was measured (``python -m
+benchmarks.scale``: 0.81 GB at 1,000,000 customers x 8 actions, scenario, lagrangian and audit
+included; 1.23 GB before pairs were stored compactly), kept generous: evaluation and strategies
+other than lagrangian use more.
 """
 from __future__ import annotations
 
